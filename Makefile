@@ -1,0 +1,49 @@
+# Two commands on a fresh machine with Python 3.11, pip and apt:
+#   make demo   install into .venv, then run the main job on the bundled demo data
+#   make test   install what tests need (Chromium from Debian included), then run every test
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+TSTAMP  := $(VENV)/.installed-test
+OUT     ?= out/demo
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test install install-test chromium lint bench fuzz reliability clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TSTAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+install-test: $(TSTAMP) chromium
+
+# Browser tests drive Debian's Chromium through Playwright; never a downloaded browser.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian chromium (browser tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/exitkit demo --out $(OUT)
+
+test: install-test
+	$(BIN)/ruff check exitkit tests bench
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(TSTAMP)
+	$(BIN)/ruff check exitkit tests bench
+	$(BIN)/ruff format --check exitkit tests bench
+
+clean:
+	rm -rf $(VENV) out data/demo *.duckdb .pytest_cache

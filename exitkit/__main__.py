@@ -1,0 +1,3 @@
+from exitkit.cli import main
+
+main()

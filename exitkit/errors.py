@@ -1,0 +1,41 @@
+"""Errors a user can cause. The CLI prints `error: <message>` and exits 2; never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ExitkitError(Exception):
+    """Base of every user-facing error; the message is one line that says what to do next."""
+
+    exit_code = 2
+
+
+class BadExport(ExitkitError):
+    """An export file that cannot be read: names the file, the line when known, and what was expected."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.line = line
+        self.message = " ".join(str(message).split())  # always one line
+        where = f"{self.path}:{line}" if line is not None else self.path
+        super().__init__(f"{where}: {self.message}")
+
+
+class BadWorkload(ExitkitError):
+    """A workload file that does not validate: names the file and the field."""
+
+    def __init__(self, path: str | Path, field: str | None, message: str) -> None:
+        self.path = str(path)
+        self.field = field
+        self.message = " ".join(str(message).split())
+        where = f"{self.path}: {field}" if field else self.path
+        super().__init__(f"{where}: {self.message}")
+
+
+class StoreError(ExitkitError):
+    """The DuckDB store cannot be opened or used (missing, locked, not an exitkit store)."""
+
+
+class BadPrice(ExitkitError):
+    """A price catalog entry or price override that is not usable."""

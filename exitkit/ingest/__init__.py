@@ -1,0 +1,225 @@
+"""Ingest exports into the store: walk → decompress → sniff → read → one transaction.
+
+All-or-nothing per call: every file is read even after a failure (so every bad file is
+reported), and any failure rolls the whole call back, leaving the store as it was.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import importlib
+import pkgutil
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+import pandas as pd
+from tqdm import tqdm
+
+from exitkit import store
+from exitkit.errors import BadExport, ExitkitError
+from exitkit.ingest.base import SNIFF_BYTES, ReadResult, Reader, Source, readers
+
+_LOADED = False
+_NOT_READERS = {"base"}
+
+
+def _load_readers() -> None:
+    """Import every reader module in this package once (each registers itself)."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if mod.name not in _NOT_READERS and not mod.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{mod.name}")
+
+
+class IngestFailed(ExitkitError):
+    """One or more files were bad; nothing from this call was kept."""
+
+    def __init__(self, errors: list[BadExport]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class FileReport:
+    path: str
+    format: str | None
+    status: str  # loaded | skipped | companion
+    rows: int = 0
+    clusters: list[str] = field(default_factory=list)
+    topics: int = 0
+    ts_from: datetime | None = None
+    ts_to: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+    source_id: int | None = None
+
+
+def collect_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and every file below folders named (sorted; dotfiles skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(f for f in sorted(p.rglob("*")) if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise BadExport(p, "no such file or folder")
+    return out
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadExport(path, f"cannot read: {exc.strerror}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
+    return raw
+
+
+def sniff(source: Source, fmt: str | None = None) -> Reader:
+    """The reader for this content, or a `BadExport` that lists what is supported."""
+    all_readers = readers()
+    if fmt:
+        for r in all_readers:
+            if r.name == fmt:
+                return r
+        raise BadExport(source.path, f"unknown --format {fmt!r}; expected one of: {', '.join(r.name for r in all_readers)}")
+    if not source.data.strip():
+        raise BadExport(source.path, "empty file; expected a metrics export or CLI output")
+    head = source.data[:SNIFF_BYTES].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    for r in all_readers:
+        if r.sniff(head, source):
+            return r
+    raise BadExport(
+        source.path,
+        "not a recognized export; expected one of: " + "; ".join(r.description for r in all_readers),
+    )
+
+
+def read_file(path: Path, *, cluster: str | None = None, metric: str | None = None, fmt: str | None = None) -> tuple[str, Reader, ReadResult]:
+    """Read one file into canonical form without touching the store: (sha256, reader, result)."""
+    data = read_bytes(path)
+    source = Source(path=path, data=data, cluster=cluster, metric=metric)
+    reader = sniff(source, fmt)
+    try:
+        result = reader.read(source)
+    except ExitkitError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError) as exc:
+        # A reader that missed a case must still not print a traceback for user data.
+        raise BadExport(path, f"cannot read as {reader.name}: {type(exc).__name__}: {exc}") from None
+    return hashlib.sha256(data).hexdigest(), reader, result
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    db: str | Path | None = None,
+    *,
+    cluster: str | None = None,
+    metric: str | None = None,
+    fmt: str | None = None,
+    progress: bool | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list[FileReport]:
+    """Load files into the store in one transaction; raise `IngestFailed` (store unchanged) on any bad file."""
+    errors: list[BadExport] = []
+    try:
+        files = collect_files(paths)
+    except BadExport as exc:
+        raise IngestFailed([exc]) from None
+    if not files:
+        raise IngestFailed([BadExport(", ".join(map(str, paths)) or ".", "no files to ingest")])
+
+    path = store.db_path(db)
+    created = con is None and not path.exists()
+    own = con is None
+    if own:
+        con = store._connect(path, read_only=False)
+    reports: list[FileReport] = []
+    ok = False
+    try:
+        store.init(con)
+        con.execute("BEGIN TRANSACTION")
+        known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
+        next_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
+        bar = tqdm(files, desc="ingest", unit="file", disable=not progress if progress is not None else None, leave=False)
+        for f in bar:
+            try:
+                sha, reader, result = read_file(f, cluster=cluster, metric=metric, fmt=fmt)
+            except BadExport as exc:
+                errors.append(exc)
+                continue
+            if errors:
+                continue  # keep reading to report every bad file; nothing will be kept
+            rep = _summarize(f, reader, result)
+            if result.skip:
+                rep.status = "companion"
+            elif sha in known:
+                rep.status = "skipped"
+            else:
+                known.add(sha)
+                rep.source_id = next_id
+                _insert(con, next_id, f, sha, reader.name, result)
+                next_id += 1
+            reports.append(rep)
+        if errors:
+            con.execute("ROLLBACK")
+            raise IngestFailed(errors)
+        con.execute("COMMIT")
+        ok = True
+    finally:
+        if own:
+            con.close()
+            if created and not ok:
+                for p in (path, Path(str(path) + ".wal")):
+                    p.unlink(missing_ok=True)
+    return reports
+
+
+def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str, fmt: str, result: ReadResult) -> None:
+    con.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [source_id, str(path), sha, fmt, result.cluster, datetime.now(timezone.utc).replace(tzinfo=None), result.rows],
+    )
+    if result.points is not None and len(result.points):
+        con.register("_points", result.points)
+        con.execute(
+            "INSERT INTO metric_points SELECT ?, cluster, topic, partition, broker, consumer_group, metric, ts_start, ts_end, value FROM _points",
+            [source_id],
+        )
+        con.unregister("_points")
+    for table, df in result.snapshots.items():
+        if len(df):
+            con.register("_snap", df)
+            con.execute(f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM _snap', [source_id])
+            con.unregister("_snap")
+
+
+def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
+    rep = FileReport(path=str(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes))
+    frames = [df for df in [result.points, *result.snapshots.values()] if df is not None and len(df)]
+    clusters: set[str] = {result.cluster} if result.cluster else set()
+    topics: set[str] = set()
+    for df in frames:
+        if "cluster" in df:
+            clusters.update(c for c in df["cluster"].dropna().unique())
+        if "topic" in df:
+            topics.update(t for t in df["topic"].dropna().unique())
+    rep.clusters = sorted(clusters)
+    rep.topics = len(topics)
+    if result.points is not None and len(result.points):
+        rep.ts_from = pd.Timestamp(result.points["ts_start"].min()).to_pydatetime()
+        rep.ts_to = pd.Timestamp(result.points["ts_end"].max()).to_pydatetime()
+    return rep

@@ -1,0 +1,170 @@
+"""The reader contract: every export format is one module with one `Reader` registered here.
+
+A reader gets the whole (decompressed) file as a `Source`, decides from the content whether
+it is its format (`sniff`), and turns it into plain data (`ReadResult`): metric points in
+canonical names and units, and snapshot rows for the CLI-output tables. Readers never touch
+the store; `exitkit.ingest.load` does that, for all files of one call in one transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from exitkit.errors import BadExport
+
+# Canonical metrics. Rates are per second over [ts_start, ts_end); gauges are the value
+# observed over (or at the start of) that interval.
+RATE_METRICS = ("bytes_in", "bytes_out", "records_in", "records_out")
+GAUGE_METRICS = ("retained_bytes", "consumer_lag_records", "partition_count", "connections")
+METRICS = RATE_METRICS + GAUGE_METRICS
+
+POINT_COLUMNS = [
+    "cluster", "topic", "partition", "broker", "consumer_group",
+    "metric", "ts_start", "ts_end", "value",
+]  # fmt: skip
+
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input file: its path as given, its decompressed bytes, and the caller's hints."""
+
+    path: Path
+    data: bytes
+    cluster: str | None = None  # --cluster: used only where the content does not say
+    metric: str | None = None  # --metric: used only where the content does not say
+
+    def text(self) -> str:
+        """The content as text: UTF-8, BOM stripped. Bad bytes are a `BadExport`."""
+        try:
+            text = self.data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadExport(self.path, f"not UTF-8 text (byte {exc.start}): expected a text export") from None
+        return text.removeprefix("\ufeff")
+
+    def fail(self, message: str, line: int | None = None) -> BadExport:
+        """A `BadExport` for this file (raise it)."""
+        return BadExport(self.path, message, line)
+
+
+@dataclass
+class ReadResult:
+    """What one file holds, in canonical form."""
+
+    points: pd.DataFrame | None = None  # POINT_COLUMNS, see `points_frame`
+    snapshots: dict[str, pd.DataFrame] = field(default_factory=dict)  # table -> rows
+    cluster: str | None = None  # the cluster the file is about, for `sources.cluster`
+    notes: list[str] = field(default_factory=list)  # shown in the ingest summary
+    skip: bool = False  # a companion file (e.g. a saved request) that holds no data itself
+
+    @property
+    def rows(self) -> int:
+        n = 0 if self.points is None else len(self.points)
+        return n + sum(len(df) for df in self.snapshots.values())
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered export format."""
+
+    name: str  # used by --format and stored in sources.format
+    description: str  # one line for the README table and error messages
+    sniff: Callable[[str, Source], bool]  # head (first 64 KiB as text, BOM stripped) -> mine?
+    read: Callable[[Source], ReadResult]
+
+
+_REGISTRY: dict[str, Reader] = {}
+
+
+def register(reader: Reader) -> Reader:
+    """Add a reader; sniffing tries readers in registration order."""
+    _REGISTRY[reader.name] = reader
+    return reader
+
+
+def readers() -> list[Reader]:
+    from exitkit.ingest import _load_readers
+
+    _load_readers()
+    return list(_REGISTRY.values())
+
+
+def points_frame(
+    *,
+    cluster: Iterable | str | None,
+    topic: Iterable | str | None,
+    metric: Iterable | str,
+    ts_start: Iterable,
+    ts_end: Iterable,
+    value: Iterable,
+    partition: Iterable | int | None = None,
+    broker: Iterable | str | None = None,
+    consumer_group: Iterable | str | None = None,
+) -> pd.DataFrame:
+    """Build a canonical points frame; scalars broadcast.
+
+    Timestamps may be datetime-likes or epoch seconds (numbers); they become naive UTC
+    `datetime64[ns]`. Values must be finite floats: the caller checks and raises `BadExport`
+    with a line number before calling this.
+    """
+    starts = _to_utc_naive(ts_start)
+    n = len(starts)
+
+    def col(v, dtype=object):
+        if v is None or isinstance(v, (str, int)):
+            return pd.Series([v] * n, dtype=dtype)
+        s = pd.Series(list(v), dtype=dtype)
+        if len(s) != n:
+            raise ValueError("points_frame: columns differ in length")
+        return s
+
+    df = pd.DataFrame(
+        {
+            "cluster": col(cluster),
+            "topic": col(topic),
+            "partition": col(partition, "Int64"),
+            "broker": col(None if broker is None else (str(broker) if isinstance(broker, (str, int)) else [None if b is None else str(b) for b in broker])),
+            "consumer_group": col(consumer_group),
+            "metric": col(metric),
+            "ts_start": starts,
+            "ts_end": _to_utc_naive(ts_end),
+            "value": np.asarray(list(value) if not isinstance(value, np.ndarray) else value, dtype="float64"),
+        }
+    )
+    return df[POINT_COLUMNS]
+
+
+def _to_utc_naive(values) -> pd.Series:
+    if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values):
+        s = values
+    else:
+        vals = list(values)
+        if vals and isinstance(vals[0], (int, float, np.integer, np.floating)):
+            s = pd.to_datetime(pd.Series(vals, dtype="float64"), unit="s", utc=True)
+        else:
+            s = pd.to_datetime(pd.Series(vals, dtype=object), utc=True, format="ISO8601")
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    return s.astype("datetime64[ns]").reset_index(drop=True)
+
+
+def finite(value: object, source: Source, line: int | None = None, what: str = "value") -> float:
+    """A finite float from a JSON/text value, or a `BadExport` naming the file and line."""
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise source.fail(f"{what} {value!r} is not a number", line) from None
+    if not math.isfinite(f):
+        raise source.fail(f"{what} {value!r} is not a finite number", line)
+    return f
+
+
+def empty_points() -> pd.DataFrame:
+    return points_frame(cluster=None, topic=None, metric="bytes_in", ts_start=[], ts_end=[], value=[])
