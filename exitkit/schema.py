@@ -30,7 +30,64 @@ CREATE TABLE IF NOT EXISTS metric_points (
 
 # Snapshot tables: one row per fact seen in a CLI output or scrape. Columns are documented
 # in the README's "Store" section. The snapshot readers (exitkit.ingest.kafka_cli, ...) fill them.
-SNAPSHOT_TABLES: dict[str, str] = {}
+# `observed_at` is the snapshot time when the content says it (else NULL). Kafka CLI outputs
+# do not name their cluster: it comes from --cluster or the file name (see README).
+SNAPSHOT_TABLES: dict[str, str] = {
+    # kafka-log-dirs (size_bytes, log_dir, is_future, offset_lag, dir_error) and
+    # kafka-topics --describe (is_leader, in_sync; size_bytes NULL): one row per replica.
+    "partition_replicas": """
+CREATE TABLE IF NOT EXISTS partition_replicas (
+    source_id INTEGER NOT NULL, cluster VARCHAR, topic VARCHAR NOT NULL, partition INTEGER NOT NULL,
+    broker VARCHAR, log_dir VARCHAR, size_bytes BIGINT, offset_lag BIGINT, is_future BOOLEAN,
+    dir_error VARCHAR, is_leader BOOLEAN, in_sync BOOLEAN, observed_at TIMESTAMP)""",
+    # kafka-topics --describe (Configs: and PartitionCount/ReplicationFactor as
+    # `partition_count` / `replication_factor` rows) and kafka-configs --describe [--all].
+    # topic NULL = a broker-level default (kafka-configs --entity-type brokers).
+    # Sensitive values are stored as NULL, never as text.
+    "topic_configs": """
+CREATE TABLE IF NOT EXISTS topic_configs (
+    source_id INTEGER NOT NULL, cluster VARCHAR, topic VARCHAR, name VARCHAR NOT NULL,
+    value VARCHAR, config_source VARCHAR, sensitive BOOLEAN, observed_at TIMESTAMP)""",
+    # kafka-consumer-groups --describe; NULL where the output shows `-`.
+    "consumer_offsets": """
+CREATE TABLE IF NOT EXISTS consumer_offsets (
+    source_id INTEGER NOT NULL, cluster VARCHAR, consumer_group VARCHAR NOT NULL, topic VARCHAR,
+    partition INTEGER, current_offset BIGINT, log_end_offset BIGINT, lag BIGINT,
+    consumer_id VARCHAR, host VARCHAR, client_id VARCHAR, observed_at TIMESTAMP)""",
+    # kafka-acls --list: one row per (resource pattern, ACL entry).
+    "acls": """
+CREATE TABLE IF NOT EXISTS acls (
+    source_id INTEGER NOT NULL, cluster VARCHAR, resource_type VARCHAR NOT NULL,
+    resource_name VARCHAR NOT NULL, pattern_type VARCHAR NOT NULL, principal VARCHAR NOT NULL,
+    host VARCHAR, operation VARCHAR NOT NULL, permission VARCHAR NOT NULL)""",
+    # kafka-configs --describe --entity-type users|clients|ips: one row per quota key.
+    "quotas": """
+CREATE TABLE IF NOT EXISTS quotas (
+    source_id INTEGER NOT NULL, cluster VARCHAR, user_principal VARCHAR, client_id VARCHAR,
+    ip VARCHAR, is_default BOOLEAN, quota VARCHAR NOT NULL, value DOUBLE NOT NULL)""",
+    # KIP-511 socket-server connections by client software (inter-broker listener excluded).
+    "client_software": """
+CREATE TABLE IF NOT EXISTS client_software (
+    source_id INTEGER NOT NULL, cluster VARCHAR, broker VARCHAR, listener VARCHAR,
+    software_name VARCHAR NOT NULL, software_version VARCHAR NOT NULL, connections DOUBLE NOT NULL,
+    observed_at TIMESTAMP)""",
+    # RequestsPerSec{request=...}: per-second rate by API, per broker.
+    "request_rates": """
+CREATE TABLE IF NOT EXISTS request_rates (
+    source_id INTEGER NOT NULL, cluster VARCHAR, broker VARCHAR, request VARCHAR NOT NULL,
+    rate_per_s DOUBLE NOT NULL, observed_at TIMESTAMP)""",
+    # MirrorMaker 2 CheckpointFormatter / OffsetSyncFormatter exports; `seq` = line order
+    # (the latest record per key wins).
+    "mm2_checkpoints": """
+CREATE TABLE IF NOT EXISTS mm2_checkpoints (
+    source_id INTEGER NOT NULL, cluster VARCHAR, consumer_group VARCHAR NOT NULL, topic VARCHAR NOT NULL,
+    partition INTEGER NOT NULL, upstream_offset BIGINT NOT NULL, downstream_offset BIGINT NOT NULL,
+    metadata VARCHAR, seq INTEGER NOT NULL)""",
+    "mm2_offset_syncs": """
+CREATE TABLE IF NOT EXISTS mm2_offset_syncs (
+    source_id INTEGER NOT NULL, cluster VARCHAR, topic VARCHAR NOT NULL, partition INTEGER NOT NULL,
+    upstream_offset BIGINT NOT NULL, downstream_offset BIGINT NOT NULL, seq INTEGER NOT NULL)""",
+}
 
 ALL = [SOURCES, METRIC_POINTS]
 
