@@ -11,10 +11,10 @@ import hashlib
 import importlib
 import pkgutil
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 import pandas as pd
@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from exitkit import store
 from exitkit.errors import BadExport, ExitkitError
-from exitkit.ingest.base import SNIFF_BYTES, ReadResult, Reader, Source, readers
+from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, readers
 
 _LOADED = False
 _NOT_READERS = {"base"}
@@ -66,7 +66,11 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(f for f in sorted(p.rglob("*")) if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            out.extend(
+                f
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
         elif p.is_file():
             out.append(p)
         else:
@@ -95,7 +99,9 @@ def sniff(source: Source, fmt: str | None = None) -> Reader:
         for r in all_readers:
             if r.name == fmt:
                 return r
-        raise BadExport(source.path, f"unknown --format {fmt!r}; expected one of: {', '.join(r.name for r in all_readers)}")
+        raise BadExport(
+            source.path, f"unknown --format {fmt!r}; expected one of: {', '.join(r.name for r in all_readers)}"
+        )
     if not source.data.strip():
         raise BadExport(source.path, "empty file; expected a metrics export or CLI output")
     head = source.data[:SNIFF_BYTES].decode("utf-8", errors="replace").removeprefix("\ufeff")
@@ -104,11 +110,15 @@ def sniff(source: Source, fmt: str | None = None) -> Reader:
             return r
     raise BadExport(
         source.path,
-        "not a recognized export; expected one of: " + "; ".join(r.description for r in all_readers),
+        "not a recognized export; expected one of the supported formats ("
+        + ", ".join(r.name for r in all_readers)
+        + "); see README 'Supported exports'",
     )
 
 
-def read_file(path: Path, *, cluster: str | None = None, metric: str | None = None, fmt: str | None = None) -> tuple[str, Reader, ReadResult]:
+def read_file(
+    path: Path, *, cluster: str | None = None, metric: str | None = None, fmt: str | None = None
+) -> tuple[str, Reader, ReadResult]:
     """Read one file into canonical form without touching the store: (sha256, reader, result)."""
     data = read_bytes(path)
     source = Source(path=path, data=data, cluster=cluster, metric=metric)
@@ -154,7 +164,9 @@ def ingest(
         con.execute("BEGIN TRANSACTION")
         known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
         next_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
-        bar = tqdm(files, desc="ingest", unit="file", disable=not progress if progress is not None else None, leave=False)
+        bar = tqdm(
+            files, desc="ingest", unit="file", disable=not progress if progress is not None else None, leave=False
+        )
         for f in bar:
             try:
                 sha, reader, result = read_file(f, cluster=cluster, metric=metric, fmt=fmt)
@@ -191,7 +203,7 @@ def ingest(
 def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str, fmt: str, result: ReadResult) -> None:
     con.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [source_id, str(path), sha, fmt, result.cluster, datetime.now(timezone.utc).replace(tzinfo=None), result.rows],
+        [source_id, str(path), sha, fmt, result.cluster, datetime.now(UTC).replace(tzinfo=None), result.rows],
     )
     if result.points is not None and len(result.points):
         con.register("_points", result.points)

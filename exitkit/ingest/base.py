@@ -9,9 +9,9 @@ the store; `exitkit.ingest.load` does that, for all files of one call in one tra
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -130,7 +130,13 @@ def points_frame(
             "cluster": col(cluster),
             "topic": col(topic),
             "partition": col(partition, "Int64"),
-            "broker": col(None if broker is None else (str(broker) if isinstance(broker, (str, int)) else [None if b is None else str(b) for b in broker])),
+            "broker": col(
+                None
+                if broker is None
+                else (
+                    str(broker) if isinstance(broker, (str, int)) else [None if b is None else str(b) for b in broker]
+                )
+            ),
             "consumer_group": col(consumer_group),
             "metric": col(metric),
             "ts_start": starts,

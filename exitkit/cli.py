@@ -1,0 +1,144 @@
+"""The `exitkit` command. Thin: parse options, call the package, print; user errors exit 2."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+
+import click
+import pandas as pd
+
+from exitkit.errors import ExitkitError
+
+DB_OPTION = click.option(
+    "--db", type=click.Path(dir_okay=False), default=None, envvar="EXITKIT_DB",
+    help="DuckDB store file (default: exitkit.duckdb here, or $EXITKIT_DB).",
+)  # fmt: skip
+
+
+def user_errors(fn):
+    """Print `error: …` lines for ExitkitError and exit with its code; no tracebacks."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ExitkitError as exc:
+            for line in str(exc).splitlines() or [type(exc).__name__]:
+                click.echo(f"error: {line}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="exitkit")
+def cli() -> None:
+    """exitkit: evidence and cost for Kafka platform exit planning."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@DB_OPTION
+@click.option("--cluster", help="Cluster name where the content does not say (CLI outputs, bare /query bodies).")
+@click.option("--format", "fmt", help="Force a reader instead of sniffing the content (see README).")
+@click.option("--metric", help="Metric where the content does not say (a Confluent /query body), e.g. bytes_in.")
+@user_errors
+def ingest(paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str | None, metric: str | None) -> None:
+    """Load export files or folders (recursively, .gz too) into the store, all or nothing."""
+    from exitkit.ingest import ingest as run_ingest
+    from exitkit.store import db_path
+
+    started = time.perf_counter()
+    reports = run_ingest(paths, db, cluster=cluster, metric=metric, fmt=fmt)
+    elapsed = time.perf_counter() - started
+    points = 0
+    for r in reports:
+        if r.status == "loaded":
+            points += r.rows
+            span = f", {r.ts_from:%Y-%m-%d %H:%M} → {r.ts_to:%Y-%m-%d %H:%M} UTC" if r.ts_from else ""
+            click.echo(
+                f"loaded   {r.path} ({r.format}: {r.rows:,} rows, cluster {', '.join(r.clusters) or '?'}, "
+                f"{r.topics} topics{span})"
+            )
+        elif r.status == "skipped":
+            click.echo(f"skipped  {r.path} (already loaded: same content)")
+        else:
+            click.echo(f"used     {r.path} ({r.format}: companion file, no rows of its own)")
+        for note in r.notes:
+            click.echo(f"  note: {note}")
+    loaded = sum(r.status == "loaded" for r in reports)
+    rate = f", {points / elapsed:,.0f} rows/s" if elapsed > 0 and points else ""
+    click.echo(
+        f"{loaded} file(s) loaded, {len(reports) - loaded} not, {points:,} rows into {db_path(db)} in {elapsed:.1f}s{rate}"
+    )
+
+
+def emit(df: pd.DataFrame, fmt: str, formatters: dict | None = None) -> None:
+    """Print a frame as a human table, JSON records (nulls kept) or CSV."""
+    if fmt == "json":
+        out = df.copy()
+        for col in out.columns:
+            if (
+                pd.api.types.is_datetime64_any_dtype(out[col])
+                or out[col].map(lambda v: isinstance(v, pd.Timestamp)).any()
+            ):
+                out[col] = out[col].map(
+                    lambda v: None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat() + "Z"
+                )
+        click.echo(json.dumps(out.to_dict(orient="records"), indent=2, default=_json_default))
+    elif fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    else:
+        shown = df.copy()
+        for col, f in (formatters or {}).items():
+            if col in shown:
+                shown[col] = shown[col].map(
+                    lambda v, f=f: "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f(v)
+                )
+        click.echo(shown.fillna("—").to_string(index=False))
+
+
+def _json_default(v):
+    if hasattr(v, "item"):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat() + "Z"
+    return str(v)
+
+
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+
+
+@cli.command()
+@DB_OPTION
+@click.option("--workload", type=click.Path(dir_okay=False), help="Show this workload's topics and its aggregate.")
+@FORMAT_OPTION
+@user_errors
+def profile(db: str | None, workload: str | None, fmt: str) -> None:
+    """One row per (cluster, topic): write rate, fan-out, records, retention, lag, coverage."""
+    from exitkit.profile import topic_profile
+    from exitkit.store import open_store
+    from exitkit.units import human_bytes, human_duration_ms, human_rate
+
+    with open_store(db) as con:
+        df = topic_profile(con)
+    table_fmt = {
+        **{c: human_rate for c in df.columns if "bytes_per_s" in c},
+        "retained_bytes": human_bytes, "retention_bytes": lambda v: "unlimited" if v < 0 else human_bytes(v),
+        "retention_ms": human_duration_ms, "fan_out": lambda v: f"{v:.2f}", "coverage": lambda v: f"{v:.0%}",
+        "records_in_per_s_mean": lambda v: f"{v:,.1f}", "avg_record_bytes": lambda v: f"{v:,.0f} B",
+    }  # fmt: skip
+    emit(df, fmt, table_fmt)
+
+
+def main() -> None:
+    cli(prog_name="exitkit")
+
+
+if __name__ == "__main__":
+    main()

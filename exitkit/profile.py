@@ -1,0 +1,187 @@
+"""Per-topic profile: write rate, read fan-out, records, retention and lag, from the store.
+
+The normalization rules of the store's design live here, in SQL, next to the function
+that runs them:
+- the same interval loaded twice (two files with the same series) counts once;
+- where two granularities (or two export formats) cover the same hours of a topic's
+  metric, the finest wins there and the coarser rows overlapping it are dropped;
+- per-interval topic rates are the SUM over brokers and partitions of rows that carry a
+  topic; rows without a topic are cluster totals and never enter a topic sum;
+- gaps are intervals with no row: they are unknown, never zero (means are time-weighted
+  over intervals with data, coverage says how much of the span had data);
+- p95 is the nearest-rank 95th percentile of the per-interval rates: the value at rank
+  ceil(0.95 × n) of the n rates sorted ascending.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from exitkit.ingest.base import RATE_METRICS
+
+PROFILE_COLUMNS = [
+    "cluster", "topic",
+    "write_bytes_per_s_mean", "write_bytes_per_s_p95", "write_bytes_per_s_peak",
+    "read_bytes_per_s_mean", "read_bytes_per_s_p95", "fan_out",
+    "records_in_per_s_mean", "avg_record_bytes",
+    "partitions", "replication_factor", "retention_ms", "retention_bytes", "cleanup_policy",
+    "retained_bytes", "consumer_groups", "max_consumer_lag_records",
+    "observed_from", "observed_to", "coverage",
+]  # fmt: skip
+
+# Clean points: one row per (series, interval) after duplicate and granularity resolution.
+# A "grain" is (format, interval seconds) within one (cluster, topic, metric); grain 1 is the
+# finest. A row of a coarser grain is dropped where any finer-grain row of the same
+# (cluster, topic, metric) overlaps it. Most topics have a single grain, so the overlap
+# test only runs on the few rows that need it.
+_CLEAN_POINTS = """
+WITH p AS (
+    SELECT m.cluster, m.topic, m.partition, m.broker, m.consumer_group, m.metric,
+           m.ts_start, m.ts_end, m.value, s.format,
+           epoch(m.ts_end) - epoch(m.ts_start) AS dur
+    FROM metric_points m JOIN sources s USING (source_id)
+    WHERE m.metric IN ({metrics}) AND m.topic IS NOT NULL AND m.ts_end > m.ts_start
+),
+grains AS (
+    SELECT cluster, topic, metric, format, dur,
+           row_number() OVER (PARTITION BY cluster, topic, metric ORDER BY dur, format) AS grain
+    FROM (SELECT DISTINCT cluster, topic, metric, format, dur FROM p)
+),
+pg AS (SELECT p.*, g.grain FROM p JOIN grains g USING (cluster, topic, metric, format, dur)),
+kept AS (
+    SELECT * FROM pg WHERE grain = 1
+    UNION ALL
+    SELECT a.* FROM pg a
+    WHERE a.grain > 1 AND NOT EXISTS (
+        SELECT 1 FROM pg b
+        WHERE b.cluster = a.cluster AND b.topic = a.topic AND b.metric = a.metric
+          AND b.grain < a.grain AND b.ts_start < a.ts_end AND b.ts_end > a.ts_start)
+)
+SELECT cluster, topic, partition, broker, consumer_group, metric, ts_start, ts_end,
+       max(dur) AS dur, max(value) AS value
+FROM kept
+GROUP BY cluster, topic, partition, broker, consumer_group, metric, ts_start, ts_end
+"""
+
+
+def clean_points_sql(metrics: tuple[str, ...]) -> str:
+    """SQL for de-duplicated points of these metrics (see module docstring)."""
+    names = ", ".join(f"'{m}'" for m in metrics)  # canonical names from our own constants
+    return _CLEAN_POINTS.format(metrics=names)
+
+
+def topic_rates_sql() -> str:
+    """SQL: per (cluster, topic, metric, interval) the rate summed over brokers/partitions."""
+    return f"""
+    SELECT cluster, topic, metric, ts_start, ts_end, max(dur) AS dur, sum(value) AS value
+    FROM ({clean_points_sql(RATE_METRICS)})
+    GROUP BY cluster, topic, metric, ts_start, ts_end
+    """
+
+
+def rate_stats_sql(series_sql: str, keys: str) -> str:
+    """SQL: mean (time-weighted), nearest-rank p95 and peak of a per-interval rate series."""
+    return f"""
+    WITH s AS (
+        SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY value) AS rn,
+               count(*) OVER (PARTITION BY {keys}) AS n
+        FROM ({series_sql})
+    )
+    SELECT {keys},
+           sum(value * dur) / sum(dur) AS mean,
+           max(value) FILTER (WHERE rn = ceil(0.95 * n)) AS p95,
+           max(value) AS peak,
+           min(ts_start) AS observed_from, max(ts_end) AS observed_to,
+           sum(dur) AS covered_s, count(*) AS intervals
+    FROM s GROUP BY {keys}
+    """
+
+
+def _metric_gauges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Retained bytes, partition count and consumer lag per topic from gauge metrics."""
+    sql = f"""
+    WITH c AS ({clean_points_sql(("retained_bytes", "partition_count", "consumer_lag_records"))}),
+    -- retained bytes: latest value per replica, one replica per partition (max over brokers:
+    -- log sizes are per replica), then the sum over partitions.
+    rb AS (
+        SELECT cluster, topic, sum(v) AS retained_bytes FROM (
+            SELECT cluster, topic, partition, max(v) AS v FROM (
+                SELECT cluster, topic, partition, broker, arg_max(value, ts_start) AS v
+                FROM c WHERE metric = 'retained_bytes' GROUP BY ALL)
+            GROUP BY ALL)
+        GROUP BY ALL
+    ),
+    pc AS (
+        SELECT cluster, topic, arg_max(v, ts) AS partitions FROM (
+            SELECT cluster, topic, ts_start AS ts, max(value) AS v
+            FROM c WHERE metric = 'partition_count' GROUP BY ALL)
+        GROUP BY ALL
+    ),
+    -- lag: per (group, topic, instant) the sum over partitions (rows without a partition
+    -- are already per-topic sums), then the max over time and groups.
+    lag AS (
+        SELECT cluster, topic, count(DISTINCT consumer_group) AS consumer_groups,
+               max(v) AS max_consumer_lag_records FROM (
+            SELECT cluster, topic, consumer_group, ts_start, sum(value) AS v
+            FROM c WHERE metric = 'consumer_lag_records' AND value >= 0 GROUP BY ALL)
+        GROUP BY ALL
+    )
+    SELECT * FROM rb FULL OUTER JOIN pc USING (cluster, topic) FULL OUTER JOIN lag USING (cluster, topic)
+    """
+    return con.execute(sql).df()
+
+
+def topic_profile(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per (cluster, topic) with PROFILE_COLUMNS; unknown values are null, never 0."""
+    stats = con.execute(
+        f"""
+        WITH st AS ({rate_stats_sql(topic_rates_sql(), "cluster, topic, metric")})
+        SELECT k.cluster, k.topic,
+            w.mean AS write_bytes_per_s_mean, w.p95 AS write_bytes_per_s_p95, w.peak AS write_bytes_per_s_peak,
+            r.mean AS read_bytes_per_s_mean, r.p95 AS read_bytes_per_s_p95,
+            ri.mean AS records_in_per_s_mean,
+            w.observed_from, w.observed_to,
+            w.covered_s / nullif(epoch(w.observed_to) - epoch(w.observed_from), 0) AS coverage
+        FROM (SELECT DISTINCT cluster, topic FROM st) k
+        LEFT JOIN st w ON w.cluster = k.cluster AND w.topic = k.topic AND w.metric = 'bytes_in'
+        LEFT JOIN st r ON r.cluster = k.cluster AND r.topic = k.topic AND r.metric = 'bytes_out'
+        LEFT JOIN st ri ON ri.cluster = k.cluster AND ri.topic = k.topic AND ri.metric = 'records_in'
+        ORDER BY k.cluster, k.topic
+        """
+    ).df()
+    gauges = _metric_gauges(con)
+    df = stats.merge(gauges, on=["cluster", "topic"], how="outer")
+    df = _merge_snapshot_facts(con, df)
+    w, r = df["write_bytes_per_s_mean"], df["read_bytes_per_s_mean"]
+    df["fan_out"] = (r / w).where(w > 0)
+    df["avg_record_bytes"] = (w / df["records_in_per_s_mean"]).where(df["records_in_per_s_mean"] > 0)
+    for col in PROFILE_COLUMNS:
+        if col not in df:
+            df[col] = None
+    df = df[PROFILE_COLUMNS].sort_values(["cluster", "topic"], ignore_index=True)
+    return df.astype(object).where(df.notna(), None)
+
+
+def _merge_snapshot_facts(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """Partitions, RF, retention, cleanup policy, groups and lag from CLI snapshots.
+
+    Metric-derived values win where both exist for retained bytes (a time series beats a
+    snapshot); snapshot values fill what metrics do not say.
+    """
+    try:
+        from exitkit.evidence import topic_facts
+    except ImportError:  # snapshot readers not installed in this build
+        return df
+    facts = topic_facts(con)
+    if facts is None or facts.empty:
+        return df
+    merged = df.merge(facts, on=["cluster", "topic"], how="outer", suffixes=("", "_snap"))
+    for col in facts.columns:
+        if col in ("cluster", "topic"):
+            continue
+        snap = f"{col}_snap"
+        if snap in merged:
+            merged[col] = merged[col].where(merged[col].notna(), merged[snap])
+            merged = merged.drop(columns=snap)
+    return merged

@@ -1,0 +1,168 @@
+"""Profile SQL on hand-built stores: every expected value is worked out by hand below."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from exitkit.ingest.base import points_frame
+from exitkit.profile import PROFILE_COLUMNS, topic_profile
+from exitkit.store import memory_store
+
+T0 = 1_700_000_000 - 1_700_000_000 % 3600  # an hour boundary
+
+
+def _store(frames_by_source: dict[int, tuple[str, pd.DataFrame]]):
+    con = memory_store()
+    for sid, (fmt, df) in frames_by_source.items():
+        con.execute(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, 'c', now(), ?)", [sid, f"f{sid}", f"sha{sid}", fmt, len(df)]
+        )
+        con.register("d", df)
+        con.execute("INSERT INTO metric_points SELECT ?, * FROM d", [sid])
+        con.unregister("d")
+    return con
+
+
+def _minutes(n, start=T0):
+    ts = [start + 60 * i for i in range(n)]
+    return ts, [t + 60 for t in ts]
+
+
+def _row(con, topic="t"):
+    df = topic_profile(con)
+    return df[df.topic == topic].iloc[0]
+
+
+def test_brokers_summed_cluster_totals_excluded_and_duplicates_counted_once():
+    ts, te = _minutes(20)
+    v = np.arange(1, 21, dtype=float)
+    df = pd.concat([
+        points_frame(cluster="c", topic="t", metric="bytes_in", ts_start=ts, ts_end=te, value=v, broker="1"),
+        points_frame(cluster="c", topic="t", metric="bytes_in", ts_start=ts, ts_end=te, value=2 * v, broker="2"),
+        # the all-topics series: must not be added to the topic
+        points_frame(cluster="c", topic=None, metric="bytes_in", ts_start=ts, ts_end=te, value=100 * v),
+        points_frame(cluster="c", topic="t", metric="bytes_out", ts_start=ts, ts_end=te, value=6 * v),
+        points_frame(cluster="c", topic="t", metric="records_in", ts_start=ts, ts_end=te, value=v / 100),
+    ])  # fmt: skip
+    con = _store({1: ("fmt", df), 2: ("fmt", df)})  # the same data loaded from two files
+    r = _row(con)
+    # per-minute topic rate = v + 2v = 3i for i = 1..20 → mean 3 × 10.5 = 31.5
+    assert r.write_bytes_per_s_mean == pytest.approx(31.5)
+    # nearest rank: ceil(0.95 × 20) = 19th smallest = 3 × 19 = 57
+    assert r.write_bytes_per_s_p95 == pytest.approx(57)
+    assert r.write_bytes_per_s_peak == pytest.approx(60)
+    assert r.read_bytes_per_s_mean == pytest.approx(63)  # 6 × 10.5
+    assert r.fan_out == pytest.approx(2.0)
+    assert r.records_in_per_s_mean == pytest.approx(0.105)
+    assert r.avg_record_bytes == pytest.approx(300)  # 31.5 / 0.105
+    assert r.coverage == pytest.approx(1.0)
+    assert len(topic_profile(con)) == 1  # no row for the cluster total
+
+
+def test_finest_granularity_wins_where_it_overlaps_and_coarse_fills_the_rest():
+    ts, te = _minutes(20)
+    fine = points_frame(
+        cluster="c", topic="t", metric="bytes_in", ts_start=ts, ts_end=te, value=[3.0 * i for i in range(1, 21)]
+    )
+    # hour 1 overlaps the minutes (dropped); hour 2 has no finer data (kept, rate 10)
+    coarse = points_frame(
+        cluster="c",
+        topic="t",
+        metric="bytes_in",
+        ts_start=[T0, T0 + 3600],
+        ts_end=[T0 + 3600, T0 + 7200],
+        value=[1000.0, 10.0],
+    )
+    con = _store({1: ("confluent-query", fine), 2: ("confluent-query", coarse)})
+    r = _row(con)
+    # time-weighted: (Σ 3i × 60 + 10 × 3600) / (20 × 60 + 3600) = (630 × 60 + 36000) / 4800
+    assert r.write_bytes_per_s_mean == pytest.approx(15.375)
+    rates = sorted([3 * i for i in range(1, 21)] + [10])
+    assert r.write_bytes_per_s_p95 == pytest.approx(rates[math.ceil(0.95 * 21) - 1])  # 57
+    assert r.write_bytes_per_s_peak == pytest.approx(60)
+    # span 2 h, data for 20 min + 1 h
+    assert r.coverage == pytest.approx(4800 / 7200)
+
+
+def test_gaps_are_unknown_not_zero():
+    ts, te = _minutes(10)
+    keep = [0, 1, 2, 7, 8, 9]  # minutes 3..6 missing
+    df = points_frame(
+        cluster="c",
+        topic="t",
+        metric="bytes_in",
+        ts_start=[ts[i] for i in keep],
+        ts_end=[te[i] for i in keep],
+        value=[10.0, 20, 30, 40, 50, 60],
+    )
+    r = _row(_store({1: ("fmt", df)}))
+    assert r.write_bytes_per_s_mean == pytest.approx(35.0)  # not 210 / 10
+    assert r.coverage == pytest.approx(0.6)
+
+
+def test_retained_bytes_one_replica_per_partition_latest_value_and_lag():
+    rows = []
+    # partition 0 on brokers 1,2,3 (replicas report 100, 100, 98); partition 1: 50 on two brokers
+    for b, v in (("1", 100.0), ("2", 100.0), ("3", 98.0)):
+        rows.append(
+            points_frame(
+                cluster="c",
+                topic="t",
+                metric="retained_bytes",
+                ts_start=[T0, T0 + 60],
+                ts_end=[T0 + 60, T0 + 120],
+                value=[1.0, v],
+                broker=b,
+                partition=0,
+            )
+        )
+    for b in ("1", "2"):
+        rows.append(
+            points_frame(
+                cluster="c",
+                topic="t",
+                metric="retained_bytes",
+                ts_start=[T0 + 60],
+                ts_end=[T0 + 120],
+                value=[50.0],
+                broker=b,
+                partition=1,
+            )
+        )
+    # lag: group g1 partitions 0/1 at two instants: sums 5+7=12, 20+1=21 → max 21; group g2 per-topic 15
+    for p, vals in ((0, [5.0, 20.0]), (1, [7.0, 1.0])):
+        rows.append(
+            points_frame(
+                cluster="c",
+                topic="t",
+                metric="consumer_lag_records",
+                ts_start=[T0, T0 + 60],
+                ts_end=[T0 + 60, T0 + 120],
+                value=vals,
+                partition=p,
+                consumer_group="g1",
+            )
+        )
+    rows.append(
+        points_frame(
+            cluster="c",
+            topic="t",
+            metric="consumer_lag_records",
+            ts_start=[T0],
+            ts_end=[T0 + 60],
+            value=[15.0],
+            consumer_group="g2",
+        )
+    )
+    r = _row(_store({1: ("fmt", pd.concat(rows))}))
+    assert r.retained_bytes == pytest.approx(150)  # max(100, 100, 98) + 50
+    assert r.max_consumer_lag_records == pytest.approx(21)
+    assert r.consumer_groups == 2
+    assert r.write_bytes_per_s_mean is None  # unknown, not 0
+
+
+def test_columns_are_the_public_interface():
+    df = topic_profile(memory_store())
+    assert list(df.columns) == PROFILE_COLUMNS
