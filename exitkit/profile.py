@@ -185,3 +185,25 @@ def _merge_snapshot_facts(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> p
             merged[col] = merged[col].where(merged[col].notna(), merged[snap])
             merged = merged.drop(columns=snap)
     return merged
+
+
+def topic_rate_series(
+    con: duckdb.DuckDBPyConnection,
+    metrics: tuple[str, ...] = ("bytes_in", "bytes_out"),
+    topics: list[tuple[str, str]] | None = None,
+) -> pd.DataFrame:
+    """Per-interval topic rates (summed over brokers/partitions, de-duplicated).
+
+    Columns: cluster, topic, metric, ts_start, ts_end, dur (seconds), value (per second).
+    `topics` limits the result to these (cluster, topic) pairs; None means all.
+    """
+    sql = f"SELECT * FROM ({topic_rates_sql()}) WHERE metric IN (SELECT unnest(?))"
+    params: list = [list(metrics)]
+    if topics is not None:
+        con.register("_want", pd.DataFrame(topics, columns=["cluster", "topic"]))
+        sql += " AND (cluster, topic) IN (SELECT (cluster, topic) FROM _want)"
+    try:
+        return con.execute(sql + " ORDER BY cluster, topic, metric, ts_start", params).df()
+    finally:
+        if topics is not None:
+            con.unregister("_want")
