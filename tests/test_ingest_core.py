@@ -1,0 +1,141 @@
+"""The ingest driver: sniffing by content, .gz, folders, skip-by-hash, all-or-nothing, CLI errors."""
+
+import gzip
+import os
+import subprocess
+import sys
+
+import pytest
+
+from exitkit.ingest import IngestFailed, ingest
+from exitkit.ingest import base as ingest_base
+from exitkit.ingest.base import Reader, ReadResult, finite, points_frame
+from exitkit.store import open_store
+
+
+def _read_toy(source):
+    """`TOYMETRICS` then lines `topic ts value`: bytes_in over [ts, ts+60)."""
+    topics, ts, vals = [], [], []
+    for n, line in enumerate(source.text().splitlines()[1:], start=2):
+        parts = line.split()
+        if len(parts) != 3:
+            raise source.fail("expected 'topic ts value'", n)
+        topics.append(parts[0])
+        ts.append(int(finite(parts[1], source, n, "timestamp")))
+        vals.append(finite(parts[2], source, n))
+    pts = points_frame(
+        cluster="c1", topic=topics, metric="bytes_in", ts_start=ts, ts_end=[t + 60 for t in ts], value=vals
+    )
+    return ReadResult(points=pts, cluster="c1")
+
+
+TOY = Reader("toy", "toy test format", lambda head, src: head.startswith("TOYMETRICS"), _read_toy)
+
+
+@pytest.fixture(autouse=True)
+def toy_reader(monkeypatch):
+    ingest_base.readers()  # load the real readers first, then add the toy one
+    monkeypatch.setitem(ingest_base._REGISTRY, "toy", TOY)
+
+
+def _toy(tmp_path, name, rows, *, gz=False):
+    body = "TOYMETRICS\n" + "".join(f"{t} {ts} {v}\n" for t, ts, v in rows)
+    p = tmp_path / name
+    p.write_bytes(gzip.compress(body.encode()) if gz else body.encode())
+    return p
+
+
+def _contents(db):
+    with open_store(db) as con:
+        return (
+            con.execute("SELECT source_id, path, sha256, format, rows FROM sources ORDER BY 1").fetchall(),
+            con.execute("SELECT * FROM metric_points ORDER BY ALL").fetchall(),
+        )
+
+
+def test_folder_gz_and_misleading_extension_are_read_by_content(tmp_path):
+    d = tmp_path / "exports"
+    (d / "sub").mkdir(parents=True)
+    _toy(d, "a.csv", [("t1", 0, 5)])  # not a CSV: the content decides
+    _toy(d / "sub", "b.txt.gz", [("t2", 0, 7)], gz=True)
+    reports = ingest([d], tmp_path / "s.duckdb")
+    assert [r.status for r in reports] == ["loaded", "loaded"]
+    _, points = _contents(tmp_path / "s.duckdb")
+    assert sorted((p[2], p[-1]) for p in points) == [("t1", 5.0), ("t2", 7.0)]
+
+
+def test_same_content_is_skipped_even_when_gzipped(tmp_path):
+    a = _toy(tmp_path, "a.txt", [("t1", 0, 5)])
+    ingest([a], tmp_path / "s.duckdb")
+    again = ingest([a, _toy(tmp_path, "a2.gz", [("t1", 0, 5)], gz=True)], tmp_path / "s.duckdb")
+    assert [r.status for r in again] == ["skipped", "skipped"]
+    sources, points = _contents(tmp_path / "s.duckdb")
+    assert len(sources) == 1 and len(points) == 1
+
+
+BAD = {
+    "empty.json": b"",
+    "random.bin": bytes(range(256)) * 4,
+    "unrelated.csv": b"name,age\nalice,31\nbob,42\n",
+    "truncated.gz": gzip.compress(b"TOYMETRICS\nt1 0 5\n" * 50)[:40],
+    "nonnumeric.txt": b"TOYMETRICS\nt1 0 lots\n",
+    "overflow.txt": b"TOYMETRICS\nt1 0 1e999\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_file_fails_the_call_and_leaves_the_store_unchanged(tmp_path, name):
+    db = tmp_path / "s.duckdb"
+    ingest([_toy(tmp_path, "good0.txt", [("t0", 0, 1)])], db)
+    before = _contents(db)
+    bad = tmp_path / name
+    bad.write_bytes(BAD[name])
+    good = _toy(tmp_path, "good.txt", [("t1", 60, 2)])
+    with pytest.raises(IngestFailed) as info:
+        ingest([good, bad], db)
+    assert len(info.value.errors) == 1
+    msg = str(info.value.errors[0])
+    assert msg.startswith(str(bad)) and "\n" not in msg
+    assert _contents(db) == before
+
+
+def test_every_bad_file_is_reported_and_no_store_is_created(tmp_path):
+    bad1 = tmp_path / "x.json"
+    bad1.write_text("{}")
+    bad2 = tmp_path / "y.txt"
+    bad2.write_text("TOYMETRICS\nt1 0\n")
+    with pytest.raises(IngestFailed) as info:
+        ingest([bad1, bad2], tmp_path / "new.duckdb")
+    assert [e.path for e in info.value.errors] == [str(bad1), str(bad2)]
+    assert info.value.errors[1].line == 2
+    assert not (tmp_path / "new.duckdb").exists()
+
+
+def test_cli_prints_one_line_per_bad_file_and_exits_2(tmp_path):
+    bad = tmp_path / "unrelated.csv"
+    bad.write_text("a,b\n1,2\n")
+    missing = tmp_path / "nope.json"
+    env = {**os.environ, "EXITKIT_DB": str(tmp_path / "env.duckdb")}
+    out = subprocess.run([sys.executable, "-m", "exitkit", "ingest", str(bad)], capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: {bad}: " + out.stderr.split(f"{bad}: ", 1)[1].strip()]
+    assert "Traceback" not in out.stderr
+    out = subprocess.run(
+        [sys.executable, "-m", "exitkit", "ingest", str(missing)], capture_output=True, text=True, env=env
+    )
+    assert out.returncode == 2 and out.stderr.strip() == f"error: {missing}: no such file or folder"
+    assert not (tmp_path / "env.duckdb").exists()
+
+
+def test_profile_without_store_is_a_clear_error(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "exitkit", "profile", "--db", str(tmp_path / "none.duckdb"), "--format", "json"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 2 and "no store here" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unknown_format_option(tmp_path):
+    p = _toy(tmp_path, "a.txt", [("t1", 0, 5)])
+    with pytest.raises(IngestFailed, match="unknown --format 'nope'"):
+        ingest([p], tmp_path / "s.duckdb", fmt="nope")
