@@ -1,0 +1,106 @@
+"""Shared helpers for the Kafka CLI readers (kafka-topics, kafka-configs, ... and MM2 formatters).
+
+Not a reader itself (the leading underscore keeps the driver from importing it as one).
+CLI outputs do not name their cluster, so every reader here asks `cluster_for` first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pandas as pd
+
+from exitkit.ingest.base import Source
+from exitkit.schema import SNAPSHOT_TABLES
+
+# `<cluster>__<anything>`: the file-name convention for CLI outputs (documented in
+# docs/formats/kafka-cli.md). Double underscore, because cluster names often hold `-` and `_`.
+CLUSTER_SEPARATOR = "__"
+
+_DDL_TYPES = {
+    "INTEGER": "Int64",
+    "BIGINT": "Int64",
+    "BOOLEAN": "boolean",
+    "DOUBLE": "float64",
+    "TIMESTAMP": "datetime64[ns]",
+}
+
+
+def cluster_for(source: Source) -> str:
+    """The cluster a CLI output is about: `--cluster`, else the file name's `<cluster>__` prefix.
+
+    There is no third choice: a snapshot without a cluster cannot be joined to anything.
+    """
+    if source.cluster:
+        return source.cluster
+    name = source.path.name
+    if CLUSTER_SEPARATOR in name:
+        prefix = name.split(CLUSTER_SEPARATOR, 1)[0]
+        if prefix.strip():
+            return prefix
+    raise source.fail(
+        "this Kafka CLI output does not name its cluster: pass --cluster NAME "
+        f"or name the file <cluster>{CLUSTER_SEPARATOR}{name}"
+    )
+
+
+def numbered_lines(source: Source) -> Iterator[tuple[int, str]]:
+    """(1-based line number, line without its end-of-line), for LF and CRLF files alike.
+
+    `str.splitlines` is avoided on purpose: it also splits on form feeds and Unicode line
+    separators, which would make our line numbers disagree with an editor's.
+    """
+    for i, line in enumerate(source.text().split("\n"), start=1):
+        yield i, line.rstrip("\r")
+
+
+def split_topic_partition(text: str) -> tuple[str, int] | None:
+    """`events-2024-3` -> ("events-2024", 3): the partition is after the LAST hyphen."""
+    topic, sep, part = text.rpartition("-")
+    if not sep or not topic or not part.isdigit():
+        return None
+    return topic, int(part)
+
+
+def to_int(text: str, source: Source, line: int, what: str) -> int:
+    """An integer from CLI text, or a `BadExport` naming the line and the field."""
+    try:
+        return int(text)
+    except ValueError:
+        raise source.fail(f"{what} {text!r} is not an integer", line) from None
+
+
+def table_columns(table: str) -> dict[str, str]:
+    """Column -> pandas dtype of a snapshot table, without `source_id` (read from the DDL)."""
+    body = SNAPSHOT_TABLES[table]
+    body = body[body.index("(") + 1 : body.rindex(")")]
+    cols: dict[str, str] = {}
+    for part in body.split(","):
+        name, ddl_type = part.split()[:2]
+        if name != "source_id":
+            cols[name] = _DDL_TYPES.get(ddl_type.upper(), "object")
+    return cols
+
+
+def frame(table: str, rows: list[dict]) -> pd.DataFrame:
+    """Rows (dicts; missing keys are NULL) as a DataFrame with exactly the table's columns."""
+    cols = table_columns(table)
+    data = {c: pd.Series([r.get(c) for r in rows], dtype=dtype) for c, dtype in cols.items()}
+    return pd.DataFrame(data, columns=list(cols))
+
+
+NULL_TEXT = "null"  # how the Kafka tools print a Java null (unset or sensitive value)
+
+
+def config_value(text: str) -> str | None:
+    """A config value as stored: Kafka prints an unset value as `null`; that is NULL here."""
+    return None if text == NULL_TEXT else text
+
+
+_LIST_SPLIT = re.compile(r",(?=[a-z][a-z0-9.]*=)")
+
+
+def split_config_list(text: str) -> list[str]:
+    """`a=1,cleanup.policy=compact,delete,b=2` -> three items: commas inside values survive."""
+    return [p for p in _LIST_SPLIT.split(text) if p]
