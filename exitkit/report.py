@@ -1,0 +1,259 @@
+"""`exitkit report`: run the report notebook once per workload, in parallel, into offline HTML.
+
+Each workload runs in its own worker process (`python -m exitkit.report_worker`), which runs
+papermill with absolute paths (papermill's `cwd` is a process-wide chdir) and nbconvert with
+the kit's template. A separate process per workload means a dead kernel, an exception or a
+timeout ends that workload only: the others finish, and the failure is recorded with its
+cause in `summary.json` and `index.html`, with the executed notebook kept.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "workload_report.ipynb"
+TEMPLATES = ROOT / "templates"
+DEFAULT_TIMEOUT_S = 600
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def run_reports(
+    workloads: list[str | Path],
+    db: str | Path | None,
+    out: str | Path,
+    *,
+    jobs: int | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    progress: bool | None = None,
+) -> list[dict]:
+    """Run every workload; return one result dict per workload (in the order given)."""
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    db_abs = str(Path(db).resolve()) if db else None
+    paths = [Path(w).resolve() for w in workloads]
+    results: list[dict | None] = [None] * len(paths)
+    with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
+        futures = {pool.submit(_run_worker, p, db_abs, out, timeout_s): i for i, p in enumerate(paths)}
+        bar = tqdm(
+            total=len(paths), desc="reports", unit="workload", disable=not progress if progress is not None else None
+        )
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+            bar.update(1)
+        bar.close()
+    final = _dedupe_names([r for r in results if r is not None])
+    write_summary(final, out)
+    write_index(final, out)
+    return final
+
+
+def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float) -> dict:
+    """One workload in its own process group, killed whole (kernel included) on timeout."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+        result_path = Path(tmp.name)
+    cmd = [
+        sys.executable,
+        "-m",
+        "exitkit.report_worker",
+        str(workload),
+        "--out",
+        str(out),
+        "--result",
+        str(result_path),
+        "--timeout",
+        str(timeout_s),
+    ]
+    if db:
+        cmd += ["--db", db]
+    base = {
+        "name": _fallback_name(workload),
+        "workload": str(workload),
+        "status": "failed",
+        "html": None,
+        "ipynb": None,
+        "error": None,
+    }
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker, papermill and the kernel
+        proc.communicate()
+        result_path.unlink(missing_ok=True)
+        kept = _kept_notebook(out, workload)
+        return {**base, "ipynb": kept, "error": f"timed out after {timeout_s:g}s (per-workload timeout)"}
+    try:
+        result = json.loads(result_path.read_text() or "null")
+    except (OSError, json.JSONDecodeError):
+        result = None
+    finally:
+        result_path.unlink(missing_ok=True)
+    if not result:
+        last = [ln for ln in (stderr or "").strip().splitlines() if ln.strip()]
+        return {**base, "error": f"worker exited {proc.returncode}: {last[-1] if last else 'no output'}"}
+    return {**base, **result}
+
+
+def _kept_notebook(out: Path, workload: Path) -> str | None:
+    """The partially executed notebook papermill saved before a timeout, if any."""
+    try:
+        from exitkit.workload import load_workload
+
+        name = load_workload(workload).name
+    except Exception:  # noqa: BLE001 - best effort: the workload may be the broken part
+        name = _fallback_name(workload)
+    nb = out / f"{name}.ipynb"
+    return str(nb) if nb.exists() else None
+
+
+def _fallback_name(workload: Path) -> str:
+    return workload.stem.removesuffix(".workload")
+
+
+def _dedupe_names(results: list[dict]) -> list[dict]:
+    seen: set[str] = set()
+    for r in results:
+        if r["name"] in seen and r["status"] == "ok":
+            r.update(
+                status="failed", error=f"duplicate workload name {r['name']!r}: its outputs would overwrite another's"
+            )
+        seen.add(r["name"])
+    return results
+
+
+def write_summary(results: list[dict], out: Path) -> Path:
+    path = out / "summary.json"
+    keep = (
+        "name",
+        "title",
+        "status",
+        "html",
+        "ipynb",
+        "error",
+        "cheapest",
+        "monthly_savings_usd",
+        "gates",
+        "recommendation",
+        "workload",
+    )
+    path.write_text(
+        json.dumps(
+            {
+                "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "workloads": [{k: r.get(k) for k in keep} for r in results],
+            },
+            indent=2,
+        )
+    )
+    return path
+
+
+def write_index(results: list[dict], out: Path) -> Path:
+    """The fleet view: every workload, status, cheapest candidate, savings, gates, links. All text escaped."""
+    e = html.escape
+    rows = []
+    for r in results:
+        link = f'<a href="{e(Path(r["html"]).name)}">{e(r["name"])}</a>' if r.get("html") else e(r["name"])
+        gates = " ".join(
+            f'<span class="b {e(str(v))}" title="{e(k)}">{e(k.replace("_", " "))}: {e(str(v).replace("_", " "))}</span>'
+            for k, v in (r.get("gates") or {}).items()
+        )
+        savings = r.get("monthly_savings_usd")
+        rows.append(
+            "<tr>"
+            f"<td>{link}<div class='m'>{e(r.get('title') or '')}</div></td>"
+            f"<td><span class='s {e(r['status'])}'>{e(r['status'])}</span></td>"
+            f"<td>{e(r.get('cheapest') or '—')}</td>"
+            f"<td class='n'>{'—' if savings is None else e(f'${savings:,.0f}')}</td>"
+            f"<td>{e(r.get('recommendation') or '—')}</td>"
+            f"<td>{gates}</td>"
+            f"<td class='err'>{e(r.get('error') or '')}{_nb_link(r)}</td>"
+            "</tr>"
+        )
+    failed = sum(r["status"] != "ok" for r in results)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>exitkit fleet summary</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1f2933; margin: 32px; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
+th, td {{ border-bottom: 1px solid #d9e2ec; padding: 6px 10px; text-align: left; vertical-align: top; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} .m {{ color: #52606d; font-size: 12px; }}
+.s, .b {{ display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; margin: 1px; }}
+.ok, .pass {{ background: #e3f9e5; color: #207227; }} .failed, .fail {{ background: #ffe3e3; color: #a61b1b; }}
+.no_evidence {{ background: #fff3c4; color: #8d6708; }} td.err {{ color: #a61b1b; font-size: 12px; max-width: 420px; }}
+</style></head><body>
+<h1>Kafka platform exit — fleet summary</h1>
+<p class="m">{len(results)} workload(s), {failed} failed. Generated {e(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))}.</p>
+<table><thead><tr><th>Workload</th><th>Status</th><th>Cheapest candidate</th><th>Monthly savings vs today</th><th>Recommendation</th><th>Readiness gates</th><th>Error</th></tr></thead>
+<tbody>{"".join(rows)}</tbody></table></body></html>"""
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _nb_link(r: dict) -> str:
+    if r["status"] == "ok" or not r.get("ipynb"):
+        return ""
+    return f' (<a href="{html.escape(Path(r["ipynb"]).name)}">executed notebook</a>)'
+
+
+def html_exporter():
+    """nbconvert's HTML exporter with the kit's template: no inputs, no prompts, no parameter cells."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter(
+        template_name="report",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True),
+        enabled=True,
+    )
+    return exporter
+
+
+def render_html(nb, html_path: Path, title: str | None = None) -> Path:
+    """Executed notebook → one self-contained HTML file (plotly.js inlined once, no network)."""
+    from plotly.offline import get_plotlyjs
+
+    nb = _for_finance(nb, title)
+    body, _ = html_exporter().from_notebook_node(nb, resources={"exitkit": {"plotly_js": get_plotlyjs()}})
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
+
+
+def _for_finance(nb, title: str | None):
+    """Drop what finance must not see: stderr streams, widget state, code-only outputs."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    if title:
+        nb.metadata["title"] = title
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                o
+                for o in cell.get("outputs", [])
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return nb
