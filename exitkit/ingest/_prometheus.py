@@ -1,0 +1,501 @@
+"""Shared Prometheus logic: the metric-name table, and raw samples → canonical points.
+
+Both Prometheus readers (`prometheus_range`, `prometheus_text`) only parse their syntax into
+a `Samples` set (one series per metric name + full label set) and call `to_result`, which:
+
+1. classifies each series with the table in `prometheus_metrics.yaml` (data, not code);
+2. snaps timestamps to one grid (multiples of the step since the epoch) so that intervals
+   of different brokers, series and files line up when the profile sums them;
+3. turns counters/offsets into per-second increases over [t_prev, t) with reset handling,
+   end-stamped rates into [t - step, t), gauges into [t, t + step);
+4. builds the `client_software` and `request_rates` snapshot rows.
+
+Gaps (a missing grid slot, NaN/Inf, a dropped negative) produce no point: unknown, never 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from exitkit.ingest.base import METRICS, RATE_METRICS, ReadResult, Source, empty_points, points_frame
+
+KINDS = ("counter", "offset", "gauge", "rate")
+ROLES = ("topic", "partition", "broker", "consumer_group", "cluster")
+# Plausible sample times (epoch seconds): anything outside is a unit or data error.
+TS_MIN, TS_MAX = 946_684_800.0, 4_102_444_800.0  # 2000-01-01 .. 2100-01-01
+DOCS = "docs/formats/prometheus.md"
+
+# ---------------------------------------------------------------------------------------
+# The metric-name table
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One naming variant: which series it matches and what they mean."""
+
+    metric: str | None  # canonical metric (None for snapshot rules)
+    kind: str
+    names: frozenset[str]
+    regex: re.Pattern | None
+    match: tuple[tuple[str, re.Pattern], ...]
+    labels: dict[str, tuple[str, ...]]  # role -> label names, first present wins
+    drop_negative: bool = False
+    rank: int = 0
+
+    def matches(self, name: str, labels: dict[str, str]) -> bool:
+        if name not in self.names and not (self.regex and self.regex.fullmatch(name)):
+            return False
+        return all(k in labels and p.fullmatch(labels[k]) for k, p in self.match)
+
+
+@dataclass(frozen=True)
+class Table:
+    """The whole of `prometheus_metrics.yaml`, compiled."""
+
+    metrics: tuple[Rule, ...]
+    request_rules: tuple[Rule, ...]
+    request_labels: tuple[str, ...]
+    software_names: frozenset[str]
+    software_name_labels: tuple[str, ...]
+    software_version_labels: tuple[str, ...]
+    listener_labels: tuple[str, ...]
+    broker_patterns: tuple[re.Pattern, ...]
+    cluster_patterns: tuple[re.Pattern, ...]
+    excluded_listeners: tuple[re.Pattern, ...]
+    default_labels: dict[str, tuple[str, ...]]
+
+
+@cache
+def table() -> Table:
+    """The packaged table, loaded once. A malformed table is a `ValueError` naming the entry."""
+    raw = yaml.safe_load(resources.files("exitkit.ingest").joinpath("prometheus_metrics.yaml").read_text("utf-8"))
+    defaults = {role: tuple(raw["labels"].get(role, [])) for role in ROLES}
+    metrics = tuple(_rule(e, defaults, i, snapshot=False) for i, e in enumerate(raw["metrics"]))
+    snaps = raw["snapshots"]
+    cs, rr = snaps["client_software"], snaps["request_rates"]
+    return Table(
+        metrics=metrics,
+        request_rules=tuple(_rule(e, defaults, i, snapshot=True) for i, e in enumerate(rr["rules"])),
+        request_labels=tuple(rr["request"]),
+        software_names=frozenset(cs["names"]),
+        software_name_labels=tuple(cs["software_name"]),
+        software_version_labels=tuple(cs["software_version"]),
+        listener_labels=tuple(cs["listener"]),
+        broker_patterns=tuple(re.compile(p) for p in raw["broker_patterns"]),
+        cluster_patterns=tuple(re.compile(p) for p in raw["cluster_patterns"]),
+        excluded_listeners=tuple(re.compile(p, re.IGNORECASE) for p in raw["excluded_listeners"]),
+        default_labels=defaults,
+    )
+
+
+def _rule(entry: dict, defaults: dict[str, tuple[str, ...]], i: int, *, snapshot: bool) -> Rule:
+    where = f"prometheus_metrics.yaml entry {i} ({entry.get('names') or entry.get('regex')})"
+    metric = entry.get("metric")
+    if not snapshot and metric not in METRICS:
+        raise ValueError(f"{where}: metric {metric!r} is not one of {', '.join(METRICS)}")
+    if entry.get("kind") not in KINDS:
+        raise ValueError(f"{where}: kind {entry.get('kind')!r} is not one of {', '.join(KINDS)}")
+    if not entry.get("names") and not entry.get("regex"):
+        raise ValueError(f"{where}: needs `names` or `regex`")
+    match = []
+    for label, want in (entry.get("match") or {}).items():
+        pattern = want["regex"] if isinstance(want, dict) else re.escape(str(want))
+        match.append((label, re.compile(pattern)))
+    labels = dict(defaults)
+    labels.update({role: tuple(v) for role, v in (entry.get("labels") or {}).items()})
+    return Rule(
+        metric=metric,
+        kind=entry["kind"],
+        names=frozenset(entry.get("names") or ()),
+        regex=re.compile(entry["regex"]) if entry.get("regex") else None,
+        match=tuple(match),
+        labels=labels,
+        drop_negative=bool(entry.get("drop_negative", False)),
+        rank=int(entry.get("rank", 0)),
+    )
+
+
+def known_name(name: str) -> bool:
+    """Whether any rule (points or snapshots) could match a series of this name."""
+    t = table()
+    rules = t.metrics + t.request_rules
+    return name in t.software_names or any(name in r.names or (r.regex and r.regex.fullmatch(name)) for r in rules)
+
+
+# ---------------------------------------------------------------------------------------
+# Raw samples, as the readers collect them
+
+
+@dataclass
+class Samples:
+    """Samples grouped into series (metric name + every label). `ts` NaN = no timestamp."""
+
+    series: list[tuple[str, dict[str, str], int | None]] = field(default_factory=list)  # name, labels, first line
+    sid: list[int] = field(default_factory=list)
+    ts: list[float] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    _ids: dict[tuple, int] = field(default_factory=dict)
+
+    def add(self, name: str, labels: dict[str, str], ts: float | None, value: float, line: int | None = None) -> None:
+        """One sample. `name` "" is a PromQL expression result (no `__name__`)."""
+        key = (name, tuple(sorted(labels.items())))
+        i = self._ids.get(key)
+        if i is None:
+            i = self._ids[key] = len(self.series)
+            self.series.append((name, labels, line))
+        self.sid.append(i)
+        self.ts.append(math.nan if ts is None else ts)
+        self.value.append(value)
+
+
+def check_ts(ts: float, source: Source, line: int | None = None, where: str = "") -> float:
+    """Epoch seconds, or a `BadExport` when the time is not finite or implausible."""
+    if not math.isfinite(ts) or not TS_MIN <= ts < TS_MAX:
+        prefix = f"{where}: " if where else ""
+        raise source.fail(
+            f"{prefix}timestamp {ts!r} is not a time between 2000 and 2100 (expected Unix seconds or ms)", line
+        )
+    return ts
+
+
+# ---------------------------------------------------------------------------------------
+# Series → canonical points and snapshot rows
+
+
+def to_result(samples: Samples, source: Source, notes: list[str] | None = None) -> ReadResult:
+    """Canonical points and snapshot rows from raw samples; `BadExport` if nothing is usable."""
+    notes = list(notes or [])
+    series = _classify(samples, source, notes)
+    data = pd.DataFrame({"sid": samples.sid, "ts": samples.ts, "value": samples.value}, dtype="float64")
+    data["sid"] = data["sid"].astype("int64")
+    data["seq"] = np.arange(len(data))
+    data = data[data["sid"].isin(series.index)]
+    step = infer_step(data)
+
+    points = _points(data, series[series["role"] == "point"], step, notes)
+    snapshots = {
+        "client_software": _client_software(data, series[series["role"] == "client_software"]),
+        "request_rates": _request_rates(data, series[series["role"] == "request_rate"], step),
+    }
+    result = ReadResult(points=points, snapshots=snapshots, notes=notes)
+    if result.rows == 0:
+        raise source.fail(_why_empty(series, data, step))
+    clusters = set(points["cluster"].dropna()) | {c for df in snapshots.values() for c in df["cluster"].dropna()}
+    result.cluster = clusters.pop() if len(clusters) == 1 else None
+    if step:
+        result.notes.append(f"step {step:g}s")
+    return result
+
+
+def infer_step(data: pd.DataFrame) -> float | None:
+    """The series step: the median spacing of consecutive timestamps, in whole seconds.
+
+    A query_range answer sits exactly on its step; scrapes jitter around their interval
+    (15/30/60 s), so the median rounded to whole seconds recovers it. None: no series has
+    two timestamped samples.
+    """
+    d = data.dropna(subset=["ts"]).drop_duplicates(["sid", "ts"]).sort_values(["sid", "ts"])
+    spacing = d.groupby("sid")["ts"].diff().dropna()
+    spacing = spacing[spacing > 0]
+    if spacing.empty:
+        return None
+    return float(max(1, round(float(spacing.median()))))
+
+
+def _classify(samples: Samples, source: Source, notes: list[str]) -> pd.DataFrame:
+    """One row per usable series: role, rule attributes and resolved dimensions (index = sid)."""
+    t = table()
+    rows: dict[int, dict] = {}
+    excluded = 0
+    for sid, (name, labels, line) in enumerate(samples.series):
+        if any(p.fullmatch(labels.get(lab, "")) for p in t.excluded_listeners for lab in t.listener_labels):
+            excluded += 1
+            continue
+        row = _classify_one(name, labels, line, source, t)
+        if row is not None:
+            rows[sid] = row
+    if excluded:
+        notes.append(f"{excluded} series on inter-broker/controller listeners ignored")
+    cols = ["role", "metric", "kind", "rank", "drop_negative", "cluster", "topic", "partition", "broker",
+            "consumer_group", "listener", "software_name", "software_version", "request"]  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+
+
+def _classify_one(name: str, labels: dict[str, str], line: int | None, source: Source, t: Table) -> dict | None:
+    if name == "":
+        rule = _expression_rule(source, line, t)
+        role = "point"
+    elif name in t.software_names and _first(labels, t.software_name_labels):
+        return {
+            "role": "client_software",
+            **_dims(labels, t.default_labels, line, source, t, name),
+            "listener": _first(labels, t.listener_labels),
+            "software_name": _first(labels, t.software_name_labels),
+            "software_version": _first(labels, t.software_version_labels) or "unknown",
+            "rank": 0,
+        }
+    else:
+        rule = next((r for r in t.metrics if r.matches(name, labels)), None)
+        role = "point"
+        if rule is None:
+            rule = next((r for r in t.request_rules if r.matches(name, labels)), None)
+            role = "request_rate"
+            if rule is None or not _first(labels, t.request_labels):
+                return None
+    row = {
+        "role": role,
+        "metric": rule.metric,
+        "kind": rule.kind,
+        "rank": rule.rank,
+        "drop_negative": rule.drop_negative,
+        **_dims(labels, rule.labels, line, source, t, name),
+    }
+    if role == "request_rate":
+        row["request"] = _first(labels, t.request_labels)
+    return row
+
+
+def _expression_rule(source: Source, line: int | None, t: Table) -> Rule:
+    """A series without `__name__` (e.g. `rate(x[5m])`): its meaning comes from --metric."""
+    if source.metric is None:
+        raise source.fail(
+            "a series has no __name__ (a PromQL expression result such as rate(x[5m])): "
+            f"pass --metric NAME, one of {', '.join(METRICS)}",
+            line,
+        )
+    if source.metric not in METRICS:
+        raise source.fail(f"--metric {source.metric!r} is not one of {', '.join(METRICS)}", line)
+    kind = "rate" if source.metric in RATE_METRICS else "gauge"
+    return Rule(source.metric, kind, frozenset(), None, (), t.default_labels)
+
+
+def _dims(labels: dict[str, str], roles: dict, line: int | None, source: Source, t: Table, name: str) -> dict:
+    """Cluster, topic, partition, broker and group of a series, from its labels."""
+    cluster = _first(labels, roles["cluster"])
+    if cluster is not None:
+        cluster = _pattern_group(cluster, t.cluster_patterns)
+    else:
+        cluster = source.cluster
+    if cluster is None:
+        raise source.fail(
+            f"series {name or '(expression)'} has no cluster label ({', '.join(roles['cluster'])}): "
+            "pass --cluster NAME",
+            line,
+        )
+    partition = _first(labels, roles["partition"])
+    if partition is not None:
+        try:
+            partition = int(partition)
+        except ValueError:
+            raise source.fail(f"partition label {partition!r} is not an integer", line) from None
+    broker = _first(labels, roles["broker"])
+    return {
+        "cluster": cluster,
+        "topic": _first(labels, roles["topic"]),  # "" or absent: the all-topics series
+        "partition": partition,
+        "broker": None if broker is None else _pattern_group(broker, t.broker_patterns),
+        "consumer_group": _first(labels, roles["consumer_group"]),
+    }
+
+
+def _first(labels: dict[str, str], names) -> str | None:
+    """The value of the first of `names` present with a non-empty value."""
+    for n in names:
+        if labels.get(n):
+            return labels[n]
+    return None
+
+
+def _pattern_group(value: str, patterns: tuple[re.Pattern, ...]) -> str:
+    for p in patterns:
+        m = p.fullmatch(value)
+        if m:
+            return m.group(1)
+    return value
+
+
+def _snap(ts: pd.Series, step: float) -> pd.Series:
+    """Nearest multiple of the step since the epoch: the same grid for every series and file."""
+    return (ts / step).round() * step
+
+
+def _latest_per_series(df: pd.DataFrame) -> pd.DataFrame:
+    """Per series, the last sample on its grid slot (or in file order when untimed)."""
+    return df.sort_values(["sid", "ts", "seq"], na_position="first").drop_duplicates("sid", keep="last")
+
+
+def _increases(df: pd.DataFrame, step: float) -> tuple[pd.DataFrame, int]:
+    """Per-second increase of cumulative series over [g_prev, g); also the number of resets.
+
+    Only consecutive grid slots give a point (a missing slot is a gap). A drop in value
+    means the counter restarted from 0 (broker restart), so the increase is the new value.
+    """
+    df = df.dropna(subset=["ts"]).assign(g=lambda d: _snap(d["ts"], step))
+    df = df.sort_values(["sid", "g", "ts", "seq"]).drop_duplicates(["sid", "g"], keep="last")
+    df = df[np.isfinite(df["value"])]
+    by = df.groupby("sid")
+    prev_v, prev_g = by["value"].shift(), by["g"].shift()
+    ok = prev_g.notna() & np.isclose(df["g"] - prev_g, step)
+    reset = ok & (df["value"] < prev_v)
+    inc = np.where(reset, df["value"], df["value"] - prev_v)
+    out = pd.DataFrame({"sid": df["sid"], "ts_start": prev_g, "ts_end": df["g"], "value": inc / step})
+    return out[ok], int(reset.sum())
+
+
+def _points(data: pd.DataFrame, series: pd.DataFrame, step: float | None, notes: list[str]) -> pd.DataFrame:
+    """Canonical metric points from the point series (see module docstring for intervals)."""
+    if series.empty:
+        return empty_points()
+    df = data[data["sid"].isin(series.index)].copy()
+    neg = series.index[series["drop_negative"].astype(bool)]
+    df.loc[df["sid"].isin(neg) & (df["value"] < 0), "value"] = np.nan
+    df.loc[~np.isfinite(df["value"]), "value"] = np.nan  # NaN, +Inf, -Inf: gaps
+    kind = df["sid"].map(series["kind"])
+
+    untimed = df.loc[df["ts"].isna(), "sid"].nunique()
+    if untimed:
+        notes.append(f"{untimed} series without timestamps skipped: a scrape without timestamps has no time axis")
+    parts = []
+    cumulative = df[kind.isin(["counter", "offset"])]
+    if len(cumulative) and step:
+        inc, resets = _increases(cumulative, step)
+        parts.append(inc)
+        if resets:
+            notes.append(f"{resets} counter resets (broker restarts) handled")
+    gauges = df[(kind == "gauge") & df["ts"].notna()]
+    if len(gauges):
+        parts.append(_gauge_points(gauges, step))
+    rates = df[(kind == "rate") & df["ts"].notna()]
+    if len(rates) and step:
+        g = _snap(rates["ts"], step)
+        parts.append(pd.DataFrame({"sid": rates["sid"], "ts_start": g - step, "ts_end": g, "value": rates["value"], "seq": rates["seq"]})
+                     .sort_values("seq").drop_duplicates(["sid", "ts_end"], keep="last").drop(columns="seq"))  # fmt: skip
+    elif len(rates):
+        notes.append("rate series skipped: one sample per series gives no step to know the interval")
+    if not parts:
+        return empty_points()
+    pts = pd.concat(parts, ignore_index=True).dropna(subset=["value"])
+    return _aggregate(pts, series)
+
+
+def _gauge_points(gauges: pd.DataFrame, step: float | None) -> pd.DataFrame:
+    """Gauges hold over [g, g + step); with no step (one sample per series) an instant [t, t]."""
+    g = _snap(gauges["ts"], step) if step else gauges["ts"]
+    df = pd.DataFrame(
+        {"sid": gauges["sid"], "ts_start": g, "ts_end": g + (step or 0), "value": gauges["value"], "seq": gauges["seq"]}
+    )
+    return df.sort_values("seq").drop_duplicates(["sid", "ts_start"], keep="last").drop(columns="seq")
+
+
+def _aggregate(pts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """Sum series that share every kept dimension; keep only the best-ranked rule per topic.
+
+    Summing merges series that differ only in labels exitkit does not keep (network
+    processor, request version, listener). The rank filter keeps, e.g., broker counters over
+    kafka_exporter offsets for the same topic, so one file never counts a topic twice.
+    """
+    dims = ["cluster", "topic", "partition", "broker", "consumer_group", "metric", "rank"]
+    pts = pts.join(series[dims], on="sid")
+    pts["partition"] = pts["partition"].astype("Int64")
+    key = dims + ["ts_start", "ts_end"]
+    agg = pts.groupby(key, dropna=False, sort=True)["value"].sum().reset_index()
+    best = agg.groupby(["cluster", "topic", "consumer_group", "metric"], dropna=False)["rank"].transform("min")
+    agg = agg[agg["rank"] == best]
+    return points_frame(
+        cluster=agg["cluster"].tolist(),
+        topic=[_none(v) for v in agg["topic"]],
+        partition=[None if pd.isna(v) else int(v) for v in agg["partition"]],
+        broker=[_none(v) for v in agg["broker"]],
+        consumer_group=[_none(v) for v in agg["consumer_group"]],
+        metric=agg["metric"].tolist(),
+        ts_start=agg["ts_start"].tolist(),
+        ts_end=agg["ts_end"].tolist(),
+        value=agg["value"].to_numpy(),
+    )
+
+
+def _none(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else v
+
+
+def _observed(ts: pd.Series) -> pd.Series:
+    return pd.to_datetime(ts, unit="s").astype("datetime64[us]")
+
+
+def _client_software(data: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    """KIP-511 connections: latest value per series, summed over network processors."""
+    cols = ["cluster", "broker", "listener", "software_name", "software_version", "connections", "observed_at"]
+    df = data[data["sid"].isin(series.index) & np.isfinite(data["value"])]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    last = _latest_per_series(df).join(series, on="sid")
+    last["observed_at"] = _observed(last["ts"])
+    key = cols[:5]
+    out = last.groupby(key, dropna=False).agg(connections=("value", "sum"), observed_at=("observed_at", "max"))
+    return _clean(out.reset_index()[cols])
+
+
+def _request_rates(data: pd.DataFrame, series: pd.DataFrame, step: float | None) -> pd.DataFrame:
+    """Requests/s per broker and API: the latest interval of the counters (EWMA as fallback)."""
+    cols = ["cluster", "broker", "request", "rate_per_s", "observed_at"]
+    df = data[data["sid"].isin(series.index) & np.isfinite(data["value"])]
+    kind = df["sid"].map(series["kind"])
+    parts = []
+    counters = df[kind == "counter"]
+    if len(counters) and step:
+        inc, _ = _increases(counters, step)
+        last = inc.sort_values("ts_end").drop_duplicates("sid", keep="last")
+        parts.append(pd.DataFrame({"sid": last["sid"], "rate_per_s": last["value"], "ts": last["ts_end"]}))
+    rates = df[kind == "rate"]
+    if len(rates):
+        last = _latest_per_series(rates)
+        parts.append(pd.DataFrame({"sid": last["sid"], "rate_per_s": last["value"], "ts": last["ts"]}))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    rows = pd.concat(parts, ignore_index=True).join(series[["cluster", "broker", "request", "rank"]], on="sid")
+    rows["observed_at"] = _observed(rows["ts"])
+    key = ["cluster", "broker", "request", "rank"]
+    out = (
+        rows.groupby(key, dropna=False)
+        .agg(rate_per_s=("rate_per_s", "sum"), observed_at=("observed_at", "max"))
+        .reset_index()
+    )
+    best = out.groupby(["cluster", "broker", "request"], dropna=False)["rank"].transform("min")
+    return _clean(out[out["rank"] == best][cols])
+
+
+_TEXT_COLUMNS = ("cluster", "broker", "listener", "software_name", "software_version", "request")
+
+
+def _clean(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as object with None (NULL in the store, even when all are missing)."""
+    df = df.reset_index(drop=True)
+    for c in df.columns:
+        if c in _TEXT_COLUMNS:
+            df[c] = pd.Series([_none(v) for v in df[c]], dtype=object)
+    return df
+
+
+def _why_empty(series: pd.DataFrame, data: pd.DataFrame, step: float | None) -> str:
+    """The one-line reason a file gave no rows, saying what was expected."""
+    if series.empty:
+        return (
+            "no Kafka broker or kafka_exporter metric that exitkit knows (e.g. kafka_server_brokertopicmetrics_bytesin_total, "
+            f'kafka_server_BrokerTopicMetrics_Count{{name="BytesInPerSec"}}, kafka_topic_partition_current_offset); see {DOCS}'
+        )
+    if data["ts"].isna().all():
+        return (
+            "samples have no timestamps: a single scrape without timestamps has no time axis; "
+            "export with timestamps (the query_range API, or scrapes saved with their times)"
+        )
+    if step is None:
+        return "every series has a single sample: a rate needs at least two samples one step apart"
+    return "no usable samples: every value is NaN, Inf or a gap"

@@ -1,0 +1,122 @@
+"""Prometheus text exposition (0.0.4) and OpenMetrics scrapes of Kafka brokers / kafka_exporter.
+
+A scrape file, or several scrapes concatenated, each sample optionally timestamped. Lines
+are parsed one by one with prometheus_client's own parsers, so every error has its line
+number and sample names stay exactly as written (the 0.0.4 parser would otherwise rename
+`# TYPE x counter` samples). OpenMetrics (a `# EOF` line) uses the OpenMetrics parser;
+anything else the 0.0.4 parser, which accepts the MSK exporter's `{a="b",}` trailing comma.
+Timestamps are read by magnitude (ms or s), since collectors mix the two up.
+Meaning (names → canonical metrics) is in `_prometheus` and `prometheus_metrics.yaml`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from prometheus_client.openmetrics.parser import text_fd_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_fd_to_metric_families as parse_text
+
+from exitkit.ingest import _prometheus as prom
+from exitkit.ingest.base import Reader, ReadResult, Source, register
+
+# A sample line: metric name, optional {labels}, then a number-like value.
+_SAMPLE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?[ \t]+[-+]?(\d|\.\d|Inf|inf|NaN|nan)")
+_META = re.compile(r"^# (HELP|TYPE|UNIT) [a-zA-Z_:]|^# EOF\s*$")
+_OM_MARK = re.compile(r"^# EOF[ \t]*$", re.MULTILINE)
+# Another reader owns Confluent Cloud's /export scrape (per-minute deltas typed gauge).
+_CONFLUENT = b"confluent_kafka_server_"
+
+
+def sniff(head: str, source: Source) -> bool:
+    """Mine if the first non-blank lines are exposition lines and at least one is a sample."""
+    if _CONFLUENT in source.data:
+        return False
+    samples = 0
+    checked = 0
+    for line in head.splitlines()[:200]:
+        line = line.strip()
+        if not line:
+            continue
+        if _META.match(line):
+            checked += 1
+        elif line.startswith("#"):
+            continue
+        elif _SAMPLE.match(line):
+            samples += 1
+            checked += 1
+        else:
+            return False
+        if samples and checked >= 20:
+            break
+    return samples > 0
+
+
+def read(source: Source) -> ReadResult:
+    """Parse every sample line; hand the series to the shared Prometheus logic."""
+    text = source.text()
+    openmetrics = bool(_OM_MARK.search(text))
+    samples = prom.Samples()
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, labels, value, ts = _parse_line(line, openmetrics, source, n)
+        samples.add(name, labels, ts, value, n)
+    notes = ["OpenMetrics" if openmetrics else "Prometheus text 0.0.4"]
+    return prom.to_result(samples, source, notes)
+
+
+def _parse_line(line: str, openmetrics: bool, source: Source, n: int) -> tuple[str, dict, float, float | None]:
+    """(name, labels, value, epoch seconds or None) of one sample line, or a `BadExport`."""
+    try:
+        sample = _one_sample(line, openmetrics)
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:
+        detail = str(exc).split(":")[0] if str(exc) else "syntax error"
+        expected = 'name{label="v",...} value [timestamp]'
+        raise source.fail(f"cannot parse sample line ({detail}); expected `{expected}`", n) from None
+    value = float(sample.value)  # NaN/Inf are kept here and become gaps later
+    ts = None
+    if sample.timestamp is not None:
+        ts = _seconds(sample.timestamp, openmetrics)
+        prom.check_ts(ts, source, n)
+    return sample.name, dict(sample.labels), value, ts
+
+
+def _one_sample(line: str, openmetrics: bool):
+    if not openmetrics:
+        families = list(parse_text([line]))
+        return families[0].samples[0]
+    try:
+        families = list(parse_openmetrics([line, "# EOF"]))
+    except ValueError as exc:
+        # Exemplars are only legal on typed counters/histograms, and a lone line has no
+        # type: drop the exemplar (" # {...} v [ts]") and parse the sample itself.
+        if "exemplar" not in str(exc) or " # " not in line:
+            raise
+        families = list(parse_openmetrics([line.split(" # ")[0], "# EOF"]))
+    return families[0].samples[0]
+
+
+def _seconds(ts, openmetrics: bool) -> float:
+    """Epoch seconds from a parsed timestamp, whichever unit the file really used.
+
+    The 0.0.4 parser divides by 1000 (the format says ms) and the OpenMetrics parser keeps
+    seconds; real files get this wrong both ways, so decide by magnitude: a raw value of
+    1e11 or more is milliseconds (1e11 s would be the year 5138).
+    """
+    value = float(ts) if not hasattr(ts, "sec") else ts.sec + ts.nsec / 1e9
+    raw = value * 1000 if not openmetrics else value
+    if not math.isfinite(raw):
+        return raw
+    return raw / 1000 if raw >= 1e11 else raw
+
+
+READER = register(
+    Reader(
+        name="prometheus_text",
+        description="Prometheus text / OpenMetrics scrape of Kafka brokers (JMX exporter, MSK open monitoring) or kafka_exporter",
+        sniff=sniff,
+        read=read,
+    )
+)
