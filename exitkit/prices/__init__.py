@@ -1,0 +1,248 @@
+"""The price catalog: YAML data files in this folder, loaded into a `Catalog` looked up by key.
+
+Each `<provider>.yaml` holds `provider` and a list of `prices`; every entry has `key, value, unit,
+region, source, as_of` and optionally `kind` (price | limit | factor) and `note`. Billing GB is
+GiB (2^30 bytes) unless the unit says otherwise. `limit` and `factor` entries are the capacities
+and sizing factors the platform models use: data too, so they carry a source and can be
+overridden like any price.
+
+Workloads change the catalog with one flat map (`prices:` in the workload file):
+- `{key: value}` replaces a catalog value (the entry's source then says "workload override");
+- `{discount.<payee>: share}` (payee ∈ cloud | vendor | internal) is a negotiated discount:
+  `{discount.vendor: 0.2}` takes 20% off every line paid to the vendor. Discounts live in the
+  catalog, not in the models, and are applied where a line's unit price is looked up, so every
+  line still shows the unit price actually paid and its source says which discount applied.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from exitkit.errors import BadPrice
+
+if TYPE_CHECKING:  # pandas only for rendering, never in the cost hot path
+    import pandas as pd
+
+PRICES_DIR = Path(__file__).parent
+PAYEES = ("cloud", "vendor", "internal")
+DISCOUNT_PREFIX = "discount."
+UNPRICED = "UNPRICED"  # marker in a note: value 0 until the workload overrides it
+
+__all__ = [
+    "PAYEES",
+    "Catalog",
+    "Price",
+    "catalog_frame",
+    "load_catalog",
+]
+
+
+class Price(BaseModel):
+    """One catalog entry: a unit price (or a capacity/factor) with where it came from and when."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    value: float
+    unit: str = Field(min_length=1)
+    region: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    as_of: date
+    kind: Literal["price", "limit", "factor"] = "price"
+    note: str | None = None
+    provider: str = ""  # file stem; filled by the loader
+
+    @field_validator("value")
+    @classmethod
+    def _finite_non_negative(cls, v: float) -> float:
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f"value must be a finite number >= 0, got {v!r}")
+        return v
+
+    @property
+    def unpriced(self) -> bool:
+        """True for placeholders whose real rate was not found (value 0 until overridden)."""
+        return bool(self.note and self.note.startswith(UNPRICED))
+
+
+class _PriceFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str
+    prices: list[dict]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Prices by key plus negotiated discounts by payee. Immutable: overrides return a new catalog."""
+
+    prices: Mapping[str, Price]
+    discounts: Mapping[str, float] = field(default_factory=dict)
+    overridden: frozenset[str] = frozenset()
+
+    def get(self, key: str) -> Price:
+        """The entry for `key`; BadPrice if the catalog has no such key."""
+        try:
+            return self.prices[key]
+        except KeyError:
+            raise BadPrice(f"price catalog has no key {key!r}; run `exitkit prices` for the list") from None
+
+    def value(self, key: str) -> float:
+        """The raw value of `key` (no discount): use for limits and factors."""
+        return self.get(key).value
+
+    def unit_price(self, key: str, payee: str) -> float:
+        """What one unit costs on a line paid to `payee`: list value less that payee's discount."""
+        return self.get(key).value * (1.0 - self.discounts.get(payee, 0.0))
+
+    def source(self, key: str, payee: str) -> str:
+        """The source text for a line: the entry's source and date, plus any discount applied."""
+        p = self.get(key)
+        text = f"{p.source}, as of {p.as_of.isoformat()}"
+        d = self.discounts.get(payee, 0.0)
+        if d:
+            text += f"; less {d:.0%} negotiated {payee} discount"
+        return text
+
+    def variants(self, prefix: str) -> list[str]:
+        """Names after `prefix` for keys that start with it, in catalog order.
+
+        `variants("msk.standard.hourly.")` → `["kafka.m5.large", ...]`: instance and plan tables
+        are data, so models enumerate them from the catalog rather than from code.
+        """
+        n = len(prefix)
+        return [k[n:] for k in self.prices if k.startswith(prefix)]
+
+    def with_overrides(self, overrides: Mapping[str, object] | None, where: str = "workload prices") -> Catalog:
+        """A new catalog with `{key: value}` overrides and `{discount.<payee>: share}` applied.
+
+        Negative, NaN/Inf, non-numeric values and unknown keys raise BadPrice with one line
+        naming the key; a discount must be in [0, 1).
+        """
+        if not overrides:
+            return self
+        prices = dict(self.prices)
+        discounts = dict(self.discounts)
+        overridden = set(self.overridden)
+        for key, raw in overrides.items():
+            value = _override_number(key, raw, where)
+            if key.startswith(DISCOUNT_PREFIX):
+                payee = key[len(DISCOUNT_PREFIX) :]
+                if payee not in PAYEES:
+                    raise BadPrice(f"{where}: {key}: unknown payee {payee!r}; use one of {', '.join(PAYEES)}")
+                if value >= 1:
+                    raise BadPrice(f"{where}: {key}: a discount is a share in [0, 1), got {value!r}")
+                discounts[payee] = value
+                continue
+            if key not in prices:
+                raise BadPrice(f"{where}: unknown price key {key!r}; run `exitkit prices` for the list")
+            old = prices[key]
+            prices[key] = old.model_copy(
+                update={
+                    "value": value,
+                    "source": f"workload override (catalog: {old.value:g} from {old.source})",
+                    "note": f"overridden in {where}",
+                }
+            )
+            overridden.add(key)
+        return replace(self, prices=prices, discounts=discounts, overridden=frozenset(overridden))
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+
+def _override_number(key: str, raw: object, where: str) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise BadPrice(f"{where}: {key}: expected a number, got {raw!r}")
+    value = float(raw)
+    if math.isnan(value) or math.isinf(value):
+        raise BadPrice(f"{where}: {key}: expected a finite number, got {raw!r}")
+    if value < 0:
+        raise BadPrice(f"{where}: {key}: a price cannot be negative, got {raw!r}")
+    return value
+
+
+def _load_file(path: Path) -> list[Price]:
+    """Parse and validate one provider file; any bad entry → BadPrice naming the file and key."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BadPrice(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    try:
+        pf = _PriceFile.model_validate(doc)
+    except ValidationError as exc:
+        raise BadPrice(f"{path}: expected `provider` and a `prices` list: {_first_error(exc)}") from None
+    out = []
+    for i, entry in enumerate(pf.prices):
+        key = entry.get("key", f"entry #{i + 1}") if isinstance(entry, dict) else f"entry #{i + 1}"
+        try:
+            out.append(Price.model_validate({**entry, "provider": pf.provider}))
+        except (ValidationError, TypeError) as exc:
+            msg = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+            raise BadPrice(f"{path}: {key}: {msg}") from None
+    return out
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    return f"{loc}: {err['msg']}" if loc else err["msg"]
+
+
+def load_catalog(
+    paths: Iterable[Path] | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Catalog:
+    """Load the packaged `*.yaml` price files (or `paths`), then apply workload `overrides`.
+
+    A key defined twice (in one file or across files) is a BadPrice naming both files.
+    """
+    files = sorted(PRICES_DIR.glob("*.yaml")) if paths is None else [Path(p) for p in paths]
+    prices: dict[str, Price] = {}
+    origin: dict[str, Path] = {}
+    for path in files:
+        for p in _load_file(path):
+            if p.key in prices:
+                raise BadPrice(f"{path}: {p.key}: key already defined in {origin[p.key]}")
+            prices[p.key] = p
+            origin[p.key] = path
+    return Catalog(prices=prices).with_overrides(overrides)
+
+
+CATALOG_COLUMNS = ["key", "value", "unit", "kind", "region", "source", "as_of", "note", "provider", "overridden"]
+
+
+def catalog_frame(catalog: Catalog, keys: Iterable[str] | None = None) -> pd.DataFrame:
+    """The catalog (or only `keys`, e.g. those a report used) as a DataFrame, one row per entry.
+
+    Columns: key, value, unit, kind, region, source, as_of, note, provider, overridden. This is what
+    `exitkit prices` prints.
+    """
+    import pandas as pd
+
+    wanted = list(catalog.prices) if keys is None else [k for k in dict.fromkeys(keys) if k in catalog.prices]
+    rows = []
+    for k in wanted:
+        p = catalog.prices[k]
+        rows.append(
+            {
+                "key": p.key,
+                "value": p.value,
+                "unit": p.unit,
+                "kind": p.kind,
+                "region": p.region,
+                "source": p.source,
+                "as_of": p.as_of.isoformat(),
+                "note": p.note,
+                "provider": p.provider,
+                "overridden": k in catalog.overridden,
+            }
+        )
+    return pd.DataFrame(rows, columns=CATALOG_COLUMNS)
