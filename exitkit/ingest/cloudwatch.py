@@ -569,11 +569,12 @@ def _result_arrays(r: dict, qid: str, source: Source, text: str) -> tuple[list[i
                 f"{what} has {len(ts_raw)} Timestamps but {len(vals_raw)} Values; expected parallel arrays"
             )
         values = [_number(v, source, f"{what}: value") for v in vals_raw]
-    i = 0
-    try:
-        ts_ms = [_epoch_ms(t, source, f"{what}: timestamp") for i, t in enumerate(ts_raw)]  # noqa: B020
-    except BadExport as exc:
-        raise source.fail(exc.message, _result_line(text, qid, ts_raw[i])) from None
+    ts_ms: list[int] = []
+    for t in ts_raw:
+        try:
+            ts_ms.append(_epoch_ms(t, source, f"{what}: timestamp"))
+        except BadExport as exc:  # the line of this very timestamp
+            raise source.fail(exc.message, _result_line(text, qid, t)) from None
     return ts_ms, values
 
 
