@@ -134,17 +134,22 @@ def request_candidates(path: Path) -> list[Path]:
     return [path.with_name(n) for n in names if n != path.name]
 
 
+def _at(where: str, message: str) -> str:
+    """`where: message`, or just the message when the caller adds the place itself."""
+    return f"{where}: {message}" if where else message
+
+
 def epoch_seconds(text: object, source: Source, line: int | None, where: str) -> float:
     """Epoch seconds of an ISO-8601 timestamp string (UTC when it has no offset), or a `BadExport`."""
     if not isinstance(text, str):
         raise source.fail(
-            f"{where}: timestamp {text!r} is not a string; expected ISO-8601 like 2025-03-03T00:00:00Z", line
+            _at(where, f"timestamp {text!r} is not a string; expected ISO-8601 like 2025-03-03T00:00:00Z"), line
         )
     try:
         dt = datetime.fromisoformat(text.strip())
     except ValueError:
         raise source.fail(
-            f"{where}: timestamp {text!r} is not ISO-8601; expected like 2025-03-03T00:00:00Z", line
+            _at(where, f"timestamp {text!r} is not ISO-8601; expected like 2025-03-03T00:00:00Z"), line
         ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
@@ -155,7 +160,7 @@ def check_epoch(seconds: float, source: Source, line: int | None, where: str) ->
     """`seconds` when it is a plausible time (1970–2200), else a `BadExport`."""
     if not (math.isfinite(seconds) and _MIN_TS <= seconds < _MAX_TS):
         raise source.fail(
-            f"{where}: timestamp {seconds!r} is out of range; expected a time between 1970 and 2200", line
+            _at(where, f"timestamp {seconds!r} is out of range; expected a time between 1970 and 2200"), line
         )
     return seconds
 
@@ -163,13 +168,13 @@ def check_epoch(seconds: float, source: Source, line: int | None, where: str) ->
 def number(value: object, source: Source, line: int | None, where: str) -> float:
     """A finite float from a JSON number (not a string, not a boolean), or a `BadExport`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise source.fail(f"{where}: value {value!r} is not a number", line)
+        raise source.fail(_at(where, f"value {value!r} is not a number"), line)
     try:
         f = float(value)
     except OverflowError:
         f = math.inf
     if not math.isfinite(f):
-        raise source.fail(f"{where}: value {str(value)[:40]} is not a finite number", line)
+        raise source.fail(_at(where, f"value {str(value)[:40]} is not a finite number"), line)
     return f
 
 
@@ -179,7 +184,7 @@ def partition_label(value: object, source: Source, line: int | None, where: str)
         return value
     if isinstance(value, str) and value.strip().isdigit() and int(value) < 2**31:
         return int(value)
-    raise source.fail(f"{where}: partition {value!r} is not a partition number", line)
+    raise source.fail(_at(where, f"partition {value!r} is not a partition number"), line)
 
 
 @dataclass(frozen=True)

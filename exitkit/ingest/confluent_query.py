@@ -123,16 +123,17 @@ def _located(fn, source: Source, locate: _Locator, path: tuple, *args):
     try:
         return fn(path, *args)
     except BadExport as exc:
-        raise source.fail(exc.message, locate(path)) from None
+        where = "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in path).lstrip(".")
+        raise source.fail(f"{where}: {exc.message}", locate(path)) from None
 
 
 def _row(path: tuple, labels: dict, point: dict, ts_cache: dict, seen: set, source: Source) -> dict:
     """One raw row from a point and its labels; `BadExport` (no line: `_located` adds it) if malformed."""
-    where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+    where = ""  # `_located` prefixes the JSON path, only when there is an error
     for key in ("timestamp", "value"):
         if key not in point:
             raise source.fail(
-                f"{where}: no {key!r}; expected a FLAT point {{timestamp, labels…, value}} "
+                f"no {key!r}; expected a FLAT point {{timestamp, labels…, value}} "
                 "or a GROUPED group {labels…, points: [...]}",
             )
     stamp = point["timestamp"]
@@ -149,15 +150,17 @@ def _row(path: tuple, labels: dict, point: dict, ts_cache: dict, seen: set, sour
         col = cf.LABELS.get(key)
         if col == "partition":
             val = cf.partition_label(val, source, None, where)
+        elif col is None and isinstance(val, (int, float)) and not isinstance(val, bool):
+            val = str(val)  # a label exitkit does not keep: only told apart, then summed over
         elif not isinstance(val, str) or not val:
-            raise source.fail(f"{where}: label {key} = {val!r}; expected a non-empty string")
+            raise source.fail(f"label {key} = {val!r}; expected a non-empty string")
         row[col or key] = val
         series.append((key, val))
     row["ts"] = ts
     row["value"] = cf.number(point["value"], source, None, where)
-    row["_series"] = tuple(sorted(series, key=str))
+    row["_series"] = frozenset(series)  # order-free: FLAT rows need not list labels alike
     if (row["_series"], ts) in seen:
-        raise source.fail(f"{where}: a second point for the same labels at {stamp}; expected one per bucket")
+        raise source.fail(f"a second point for the same labels at {stamp}; expected one per bucket")
     seen.add((row["_series"], ts))
     return row
 
@@ -252,7 +255,12 @@ class _OffsetDict(dict):
     offset: int
 
 
+class _OffsetList(list):
+    offset: int
+
+
 def _parse_with_offsets(text: str) -> object:
+    """The JSON document with every object and array knowing the offset where it starts."""
     decoder = json.JSONDecoder()
 
     def parse_object(s_and_end, *args):
@@ -261,7 +269,14 @@ def _parse_with_offsets(text: str) -> object:
         out.offset = s_and_end[1] - 1
         return out, end
 
+    def parse_array(s_and_end, scan_once):
+        arr, end = json.decoder.JSONArray(s_and_end, scan_once)
+        out = _OffsetList(arr)
+        out.offset = s_and_end[1] - 1
+        return out, end
+
     decoder.parse_object = parse_object
+    decoder.parse_array = parse_array
     decoder.scan_once = json.scanner.py_make_scanner(decoder)
     return decoder.decode(text)
 
