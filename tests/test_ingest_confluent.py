@@ -96,7 +96,7 @@ def test_flat_two_pages_request_beside_both_timestamp_styles_newest_first_and_ga
     # payments (page 2, ".000Z", newest first): 02:00 3.6e8 -> 1e5, 00:00 7.2e8 -> 2e5; 01:00 missing.
     name1, r1 = read(FIX / "query_flat" / "received_bytes.json")
     name2, r2 = read(FIX / "query_flat" / "received_bytes.page2.json")
-    assert name1 == name2 == "confluent_query"
+    assert name1 == name2 == "confluent-query"
     assert r1.cluster == r2.cluster == "lkc-7q2x9"
     assert any("next_page_token" in n for n in r1.notes)
     pts = pd.concat([r1.points, r2.points])
@@ -123,7 +123,7 @@ def test_grouped_per_partition_metric_and_cluster_from_file_name_granularity_inf
     # Sum over partitions: 10:00 12000 -> 200 B/s, 10:01 18000 -> 300, 10:02 6000 (p1 only) -> 100,
     # 10:03 9000 -> 150. Partition 0 has no 10:02 row.
     name, r = read(FIX / "query_grouped" / "lkc-abc12_sent_bytes_p1.json")
-    assert name == "confluent_query" and r.cluster == "lkc-abc12"
+    assert name == "confluent-query" and r.cluster == "lkc-abc12"
     assert any("PT1M inferred" in n for n in r.notes)
     s = series(r.points, "bytes_out", "orders.v1")
     assert s == {
@@ -157,7 +157,7 @@ def test_cluster_totals_from_row_labels_and_metric_from_flag():
 def test_json_saved_with_misleading_extension_is_sniffed_by_content():
     # received_records, PT1M: 6000/60 = 100 rec/s, 12000/60 = 200 rec/s.
     name, r = read(FIX / "misleading" / "lkc-7q2x9_received_records.csv")
-    assert name == "confluent_query"
+    assert name == "confluent-query"
     assert list(r.points["value"]) == [100, 200] and set(r.points["metric"]) == {"records_in"}
 
 
@@ -174,7 +174,7 @@ def test_request_is_a_companion_in_a_folder_walk(tmp_path):
     db = tmp_path / "s.duckdb"
     reports = {Path(r.path).name: r for r in ingest([FIX / "query_flat"], db=db)}
     assert reports["received_bytes.request.json"].status == "companion"
-    assert reports["received_bytes.request.json"].format == "confluent_request"
+    assert reports["received_bytes.request.json"].format == "confluent-request"
     assert reports["received_bytes.json"].rows == 3 and reports["received_bytes.page2.json"].rows == 2
     assert len(store_rows(db)["metric_points"]) == 5
 
@@ -338,7 +338,7 @@ def test_export_millisecond_timestamps_several_scrapes():
     # = 3000 B/s, 12:04 60000 / 60 = 1000 B/s. sent_bytes: 360000/60 = 6000, 180000/60 = 3000.
     # retained_bytes is a gauge: 3.1e11 as-is. request_count is not stored.
     name, r = read(FIX / "export" / "scrape_ms.prom")
-    assert name == "confluent_export" and r.cluster == "lkc-7q2x9"
+    assert name == "confluent-export" and r.cluster == "lkc-7q2x9"
     assert series(r.points, "bytes_in", "orders.v1") == {ts("2025-03-03 12:03"): 3000, ts("2025-03-03 12:04"): 1000}
     assert series(r.points, "bytes_out", "orders.v1") == {ts("2025-03-03 12:03"): 6000, ts("2025-03-03 12:04"): 3000}
     assert series(r.points, "retained_bytes", "orders.v1") == {ts("2025-03-03 12:03"): 3.1e11}
@@ -354,7 +354,7 @@ def test_export_openmetrics_second_timestamps_cluster_from_flag():
     with pytest.raises(BadExport, match="--cluster"):
         read(path)
     name, r = read(path, cluster="lkc-zz999")
-    assert name == "confluent_export"
+    assert name == "confluent-export"
     assert series(r.points, "bytes_in", "orders.v1") == {ts("2025-03-03 12:03"): 1500}
     assert series(r.points, "bytes_in", "payments") == {ts("2025-03-03 12:03"): 100}
     lag = r.points[r.points["metric"] == "consumer_lag_records"]
@@ -393,13 +393,13 @@ def test_sniffers_leave_other_formats_alone(content, mine):
 
 def test_each_fixture_is_claimed_by_its_reader():
     expected = {
-        "received_bytes.request.json": "confluent_request",
-        "scrape_ms.prom": "confluent_export",
-        "scrape_s.txt": "confluent_export",
+        "received_bytes.request.json": "confluent-request",
+        "scrape_ms.prom": "confluent-export",
+        "scrape_s.txt": "confluent-export",
     }
     for path in sorted(FIX.rglob("*.*")):
         src = Source(path=path, data=path.read_bytes())
-        assert sniff(src).name == expected.get(path.name, "confluent_query"), path
+        assert sniff(src).name == expected.get(path.name, "confluent-query"), path
     assert not confluent_request.sniff((FIX / "query_flat" / "received_bytes.json").read_text(), None)
 
 
@@ -465,7 +465,7 @@ BAD = [
     (
         "lkc-abc12_received_bytes.json",
         '{"meta": {"pagination": {}}, "errors": []}',
-        {"fmt": "confluent_query"},
+        {"fmt": "confluent-query"},
         'no "data" array',
         None,
     ),

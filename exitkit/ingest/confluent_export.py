@@ -134,7 +134,7 @@ def _fill_cluster(raw: pd.DataFrame, source: Source) -> pd.DataFrame:
 
 register(
     Reader(
-        name="confluent_export",
+        name="confluent-export",
         description="Confluent Cloud Metrics API /v2/metrics/cloud/export scrape (Prometheus text / OpenMetrics)",
         sniff=sniff,
         read=read,

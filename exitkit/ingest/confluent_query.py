@@ -283,7 +283,7 @@ def _parse_with_offsets(text: str) -> object:
 
 register(
     Reader(
-        name="confluent_query",
+        name="confluent-query",
         description="Confluent Cloud Metrics API /v2/metrics/cloud/query response (JSON, FLAT or GROUPED)",
         sniff=sniff,
         read=read,

@@ -29,7 +29,7 @@ def read(source: Source) -> ReadResult:
 
 register(
     Reader(
-        name="confluent_request",
+        name="confluent-request",
         description="saved Confluent Metrics API /query request body (NAME.request.json, read with its response)",
         sniff=sniff,
         read=read,
