@@ -94,7 +94,10 @@ def read(source: Source) -> ReadResult:
     if any("Datapoints" in d for d in docs):
         return _read_statistics(source, text, docs)
     if all(_is_request(d) for d in docs):
-        return ReadResult(skip=True, notes=["saved CloudWatch request (no data): read with its NAME.json response"])
+        return ReadResult(
+            skip=True,
+            notes=["saved CloudWatch request, no data of its own: it gives the response beside it its dimensions"],
+        )
     raise source.fail(
         "JSON without MetricDataResults or Datapoints; expected aws cloudwatch get-metric-data or "
         "get-metric-statistics output saved as JSON"
@@ -463,12 +466,14 @@ def _plan_queries(source: Source, text: str, queries: dict[str, dict], out: _Out
     # A series without `Cluster Name` (older lag metrics) takes --cluster, else the file's only cluster.
     fallback = source.cluster or (next(iter(clusters)) if len(clusters) == 1 else None)
     plan: dict[str, tuple[_Series, dict]] = {}
+    planned: set[_Series] = set()
     for qid, s in series_of.items():
         if s not in kept:
             continue  # another statistic of a kept series
-        if s in {p[0] for p in plan.values()}:
+        if s in planned:
             out.notes.append(f"skipped query {qid!r}: the same series as another query")
             continue
+        planned.add(s)
         with _located(source, lambda qid=qid: _query_line(text, qid)):
             labels = _labels(s, fallback, source)
         if labels is None:
