@@ -90,7 +90,7 @@ def read(source: Source) -> ReadResult:
 def _config_row(text: str, cluster: str, topic: str | None, source: Source, n: int) -> dict:
     m = _CONFIG.match(text)
     if not m:
-        raise source.fail("expected `  name=value sensitive=true|false synonyms={...}`", n)
+        raise source.fail("expected an indented `name=value sensitive=true|false synonyms={...}` line", n)
     sensitive = m.group("sensitive") == "true"
     synonyms = m.group("synonyms").strip()
     first = _SYNONYM_SPLIT.split(synonyms, maxsplit=1)[0] if synonyms else ""
