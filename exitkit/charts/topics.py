@@ -326,7 +326,7 @@ def diurnal_matrix(series_df: pd.DataFrame, metric: str = "bytes_in") -> pd.Data
     s = series_df[(series_df["metric"] == metric) & (series_df["dur"] > 0)]
     p = _hourly_pieces(s)
     p = p[p["w"] > 0]
-    p["weekday"] = pd.to_datetime(p["bucket"]).dt.weekday
+    p["weekday"] = pd.to_datetime(p["bucket"]).dt.day_of_week
     p["hour"] = pd.to_datetime(p["bucket"]).dt.hour
     p["vw"] = p["value"] * p["w"]
     g = p.groupby(["cluster", "topic", "weekday", "hour"])[["vw", "w"]].sum()
