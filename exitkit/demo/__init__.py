@@ -1,0 +1,90 @@
+"""The demo estate: three Kafka clusters' exports written as real tools write them, plus the truth.
+
+    truth = generate(Path("data/demo"))        # writes the files and data/demo/truth.json
+    ingest_demo(Path("data/demo"), "demo.duckdb")
+
+Layout: `<out>/<cluster>/<part>/...`, one folder per cluster so each ingests with its own
+`--cluster`; `<out>/truth.json` holds the per-topic truth (see `estate.TRUTH_RULES`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from exitkit.demo.cli_outputs import write_cli
+from exitkit.demo.estate import CLUSTERS, Estate, Truth, build_estate, compute_truth
+from exitkit.demo.writers import (
+    write_cloudwatch,
+    write_confluent,
+    write_kafka_exporter_lag,
+    write_msk_open_monitoring,
+    write_prometheus_range,
+    write_text,
+)
+
+__all__ = ["DEMO_CLUSTERS", "PARTS", "Truth", "generate", "ingest_demo", "build_estate", "compute_truth"]
+
+DEMO_CLUSTERS: tuple[str, ...] = tuple(c.name for c in CLUSTERS)
+
+# Sub-folders per cluster and what writes them.
+PARTS: dict[str, tuple[str, ...]] = {
+    "lkc-demo01": ("metrics", "cli"),
+    "demo-msk": ("cloudwatch", "open-monitoring", "cli"),
+    "demo-onprem": ("prometheus", "cli"),
+}
+
+
+def _write_cluster(estate: Estate, root: Path, cluster: str) -> None:
+    if cluster == "lkc-demo01":
+        write_confluent(estate, root / "metrics", cluster)
+    elif cluster == "demo-msk":
+        write_cloudwatch(estate, root / "cloudwatch", cluster)
+        write_msk_open_monitoring(estate, root / "open-monitoring", cluster)
+    else:
+        write_prometheus_range(estate, root / "prometheus", cluster)
+        write_kafka_exporter_lag(estate, root / "prometheus", cluster)
+    write_cli(estate, root / "cli", cluster)
+
+
+def generate(out_dir: Path, seed: int = 7) -> Truth:
+    """Write the demo estate's exports under `out_dir` and return (and write) its truth.
+
+    Deterministic: the same seed gives byte-identical files. Each cluster folder is
+    replaced as a whole, so no file of an earlier run lingers.
+    """
+    out_dir = Path(out_dir)
+    estate = build_estate(seed)
+    for cluster in DEMO_CLUSTERS:
+        root = out_dir / cluster
+        if root.exists():
+            shutil.rmtree(root)
+        _write_cluster(estate, root, cluster)
+    truth = compute_truth(estate)
+    write_text(out_dir / "truth.json", truth.to_json())
+    return truth
+
+
+def ingest_demo(
+    out_dir: Path,
+    db: str | Path | None = None,
+    *,
+    clusters: tuple[str, ...] = DEMO_CLUSTERS,
+    parts: tuple[str, ...] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> list:
+    """Ingest each cluster folder with its cluster name (one `exitkit.ingest.ingest` call per cluster).
+
+    `parts` limits the sub-folders (e.g. `("cloudwatch",)`); returns every FileReport.
+    """
+    from exitkit.ingest import ingest
+
+    reports = []
+    for cluster in clusters:
+        paths = [Path(out_dir) / cluster / p for p in PARTS[cluster] if parts is None or p in parts]
+        paths = [p for p in paths if p.exists()]
+        if paths:
+            reports += ingest(paths, db, cluster=cluster, con=con, progress=False)
+    return reports
