@@ -303,8 +303,10 @@ def _measure(con, workload: Workload, profile_df: pd.DataFrame | None) -> tuple[
     series = topic_rate_series(con, ("bytes_in", "bytes_out", "records_in"), topics)
     summed = summed_series(series) if len(series) else series.assign(dur=[])
     for metric, prefix in (("bytes_in", "write"), ("bytes_out", "read")):
-        mean, _ = _sum_known(rows[f"{prefix}_bytes_per_s_mean"])
+        mean, unknown = _sum_known(rows[f"{prefix}_bytes_per_s_mean"])
         m[f"{prefix}_bytes_per_s_mean"] = mean
+        if mean is not None and unknown:
+            notes.append(f"{metric}: no data for {unknown} of {len(rows)} topics; the sums cover the others")
         s = summed[summed["metric"] == metric]
         if len(s):
             m[f"{prefix}_bytes_per_s_p95"] = weighted_p95(s["value"], s["dur"])

@@ -229,3 +229,37 @@ def test_workload_driver_and_volumes(two_topics):
     assert p.driver == "write-heavy"  # fan-out 3 ties RF 3
     assert workload_profile(two_topics, _wl("traffic: {fan_out: 4}\n")).driver == "fan-out-heavy"
     assert math.isclose(workload_profile(two_topics, _wl("traffic: {fan_out: 4}\n")).read_bytes_per_s_mean, 84)
+
+
+@pytest.fixture(scope="module")
+def demo_truth():
+    estate = pytest.importorskip("exitkit.demo.estate")
+    return estate.compute_truth(estate.build_estate()).frame()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "driver", "n_topics"),
+    [("telemetry", "write-heavy", 2), ("dispatch", "fan-out-heavy", 3), ("compliance", "retention-heavy", 3),
+     ("payments", "fan-out-heavy", 5)],
+)  # fmt: skip
+def test_demo_workloads_select_demo_topics_and_have_their_shape(demo_truth, name, driver, n_topics):
+    """Against the demo generator's truth: the globs match, and the aggregate's driver is the intended one."""
+    from pathlib import Path
+
+    from exitkit.workload import load_workload
+    from exitkit.workload_profile import driver_of, driver_volumes
+
+    wl = load_workload(Path(__file__).resolve().parents[1] / "data" / "workloads" / f"{name}.yaml")
+    chosen = select_topics(demo_truth, wl)
+    assert len(chosen) == n_topics
+    rows = demo_truth[[(c, t) in chosen for c, t in zip(demo_truth.cluster, demo_truth.topic, strict=True)]]
+    a = wl.assumptions
+    vols = driver_volumes(
+        rows.write_bytes_per_s_mean.sum(),
+        rows.read_bytes_per_s_mean.sum(),
+        rows.retained_bytes.sum(),
+        a.replication_factor,
+        a.month_hours,
+    )
+    assert driver_of(vols) == driver
