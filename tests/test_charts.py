@@ -483,3 +483,13 @@ def test_pinned_renderer_in_an_executed_notebook_embeds_plotlyjs_once_offline(tm
 
     html, _ = HTMLExporter(template_name="lab", exclude_input=True).from_notebook_node(nb)
     assert html.count(bundle_head) == 1 and html.count("Plotly.newPlot(") == 3
+
+
+def test_profile_charts_accept_an_empty_profile():
+    from exitkit.profile import PROFILE_COLUMNS
+
+    empty = pd.DataFrame(columns=PROFILE_COLUMNS)
+    assert list(charts.fan_out_by_topic(empty).data[0].y) == []
+    assert charts.retention_vs_retained(empty).data == ()
+    assert list(charts.bytes_by_topic(empty).data[0].ids) == []
+    assert charts.bytes_by_topic(empty, kind="bar").data == ()

@@ -163,9 +163,9 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
     base_index = {p: [v for v, _ in steps_by_param[p]].index(base[p]) for p in params}
 
     slider_h = 85  # px per slider, below the plot
-    height = 430 + slider_h * len(params)
-    margin_b = 60 + slider_h * len(params)
-    plot_h = height - 80 - margin_b
+    margin_t, margin_b = 100, 60 + slider_h * len(params)
+    height = 450 + slider_h * len(params)
+    plot_h = height - margin_t - margin_b
     sliders = []
     for i, p in enumerate(params):
         steps = []
@@ -184,16 +184,15 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
         sliders.append(
             dict(
                 active=base_index[p], steps=steps, currentvalue=dict(prefix=f"{p}: "), name=p,
-                x=0, len=1, xanchor="left", y=-(45 + slider_h * i) / plot_h, yanchor="top", pad=dict(t=0, b=0),
+                x=0, len=1, xanchor="left", y=-(50 + slider_h * i) / plot_h, yanchor="top", pad=dict(t=0, b=0),
             )
         )  # fmt: skip
 
     fig = new_figure(
         title=dict(text="Monthly cost by platform under precomputed scenarios"),
         yaxis=dict(title=dict(text="USD per month"), tickprefix="$", tickformat=",.0f", rangemode="tozero"),
-        xaxis=dict(title=dict(text="platform")),
         height=height,
-        margin=dict(t=80, b=margin_b),
+        margin=dict(t=margin_t, b=margin_b),
         sliders=sliders,
         showlegend=False,
     )

@@ -41,6 +41,11 @@ def _known(v) -> bool:
     return v is not None and not (isinstance(v, float) and math.isnan(v)) and v is not pd.NA
 
 
+def _rows(df: pd.DataFrame, col: str, pred) -> pd.DataFrame:
+    """Rows whose `col` satisfies `pred` (a copy; safe on an empty object column)."""
+    return df.loc[df[col].map(pred).astype(bool)].copy()
+
+
 def _topic_labels(df: pd.DataFrame) -> pd.Series:
     """`topic` when the frame holds one cluster, else `cluster/topic`."""
     if df["cluster"].nunique() <= 1:
@@ -156,11 +161,11 @@ def topic_rates(
 
 def fan_out_by_topic(profile_df: pd.DataFrame, top: int = 30) -> go.Figure:
     """Read fan-out (read bytes ÷ write bytes) per topic, the `top` highest first."""
-    df = profile_df[profile_df["fan_out"].map(_known)].copy()
+    df = _rows(profile_df, "fan_out", _known)
     df["fan_out"] = df["fan_out"].astype(float)
     df["label"] = _topic_labels(df) if len(df) else []
     df = df.sort_values(["fan_out", "label"], ascending=[False, True]).head(top)
-    shown = f"top {len(df)} of {int(profile_df['fan_out'].map(_known).sum())}"
+    shown = f"top {len(df)} of {len(_rows(profile_df, 'fan_out', _known))}"
     custom = np.column_stack(
         [human_rates(df["read_bytes_per_s_mean"]), human_rates(df["write_bytes_per_s_mean"])]
     ) if len(df) else None  # fmt: skip
@@ -190,7 +195,7 @@ def retention_vs_retained(profile_df: pd.DataFrame) -> go.Figure:
     ok = profile_df["retention_ms"].map(lambda v: _known(v) and float(v) >= 0) & profile_df["retained_bytes"].map(
         lambda v: _known(v) and float(v) > 0
     )
-    df = profile_df[ok].copy()
+    df = profile_df.loc[ok.astype(bool)].copy()
     df["label"] = _topic_labels(df) if len(df) else []
     unit, div = bytes_unit(df["retained_bytes"])
     writes = [float(v) if _known(v) else 0.0 for v in df["write_bytes_per_s_mean"]]
@@ -242,7 +247,7 @@ def bytes_by_topic(profile_df: pd.DataFrame, kind: str = "treemap", month_hours:
     """
     if kind not in ("treemap", "bar"):
         raise ValueError(f"kind must be 'treemap' or 'bar', not {kind!r}")
-    df = profile_df[profile_df["write_bytes_per_s_mean"].map(lambda v: _known(v) and float(v) > 0)].copy()
+    df = _rows(profile_df, "write_bytes_per_s_mean", lambda v: _known(v) and float(v) > 0)
     df["monthly"] = [float(v) * month_hours * 3600 for v in df["write_bytes_per_s_mean"]]
     df["label"] = _topic_labels(df) if len(df) else []
     unit, div = bytes_unit(df["monthly"])
