@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ ROLES = ("topic", "partition", "broker", "consumer_group", "cluster")
 # Plausible sample times (epoch seconds): anything outside is a unit or data error.
 TS_MIN, TS_MAX = 946_684_800.0, 4_102_444_800.0  # 2000-01-01 .. 2100-01-01
 DOCS = "docs/formats/prometheus.md"
+INSTANT_S = 1.0  # length given to a gauge observed once, with no step to say more
 
 # ---------------------------------------------------------------------------------------
 # The metric-name table
@@ -170,10 +172,16 @@ def check_ts(ts: float, source: Source, line: int | None = None, where: str = ""
 # Series → canonical points and snapshot rows
 
 
-def to_result(samples: Samples, source: Source, notes: list[str] | None = None) -> ReadResult:
-    """Canonical points and snapshot rows from raw samples; `BadExport` if nothing is usable."""
+def to_result(
+    samples: Samples, source: Source, notes: list[str] | None = None, default_broker: str | None = None
+) -> ReadResult:
+    """Canonical points and snapshot rows from raw samples; `BadExport` if nothing is usable.
+
+    `default_broker` is the broker of series that carry no broker label (a scrape file
+    named after its broker, see `broker_from_filename`).
+    """
     notes = list(notes or [])
-    series = _classify(samples, source, notes)
+    series = _classify(samples, source, notes, default_broker)
     data = pd.DataFrame({"sid": samples.sid, "ts": samples.ts, "value": samples.value}, dtype="float64")
     data["sid"] = data["sid"].astype("int64")
     data["seq"] = np.arange(len(data))
@@ -210,7 +218,7 @@ def infer_step(data: pd.DataFrame) -> float | None:
     return float(max(1, round(float(spacing.median()))))
 
 
-def _classify(samples: Samples, source: Source, notes: list[str]) -> pd.DataFrame:
+def _classify(samples: Samples, source: Source, notes: list[str], default_broker: str | None) -> pd.DataFrame:
     """One row per usable series: role, rule attributes and resolved dimensions (index = sid)."""
     t = table()
     rows: dict[int, dict] = {}
@@ -219,7 +227,7 @@ def _classify(samples: Samples, source: Source, notes: list[str]) -> pd.DataFram
         if any(p.fullmatch(labels.get(lab, "")) for p in t.excluded_listeners for lab in t.listener_labels):
             excluded += 1
             continue
-        row = _classify_one(name, labels, line, source, t)
+        row = _classify_one(name, labels, line, source, t, default_broker)
         if row is not None:
             rows[sid] = row
     if excluded:
@@ -229,14 +237,16 @@ def _classify(samples: Samples, source: Source, notes: list[str]) -> pd.DataFram
     return pd.DataFrame.from_dict(rows, orient="index", columns=cols)
 
 
-def _classify_one(name: str, labels: dict[str, str], line: int | None, source: Source, t: Table) -> dict | None:
+def _classify_one(
+    name: str, labels: dict[str, str], line: int | None, source: Source, t: Table, default_broker: str | None
+) -> dict | None:
     if name == "":
         rule = _expression_rule(source, line, t)
         role = "point"
     elif name in t.software_names and _first(labels, t.software_name_labels):
         return {
             "role": "client_software",
-            **_dims(labels, t.default_labels, line, source, t, name),
+            **_dims(labels, t.default_labels, line, source, t, name, default_broker),
             "listener": _first(labels, t.listener_labels),
             "software_name": _first(labels, t.software_name_labels),
             "software_version": _first(labels, t.software_version_labels) or "unknown",
@@ -256,7 +266,7 @@ def _classify_one(name: str, labels: dict[str, str], line: int | None, source: S
         "kind": rule.kind,
         "rank": rule.rank,
         "drop_negative": rule.drop_negative,
-        **_dims(labels, rule.labels, line, source, t, name),
+        **_dims(labels, rule.labels, line, source, t, name, default_broker),
     }
     if role == "request_rate":
         row["request"] = _first(labels, t.request_labels)
@@ -277,7 +287,15 @@ def _expression_rule(source: Source, line: int | None, t: Table) -> Rule:
     return Rule(source.metric, kind, frozenset(), None, (), t.default_labels)
 
 
-def _dims(labels: dict[str, str], roles: dict, line: int | None, source: Source, t: Table, name: str) -> dict:
+def _dims(
+    labels: dict[str, str],
+    roles: dict,
+    line: int | None,
+    source: Source,
+    t: Table,
+    name: str,
+    default_broker: str | None,
+) -> dict:
     """Cluster, topic, partition, broker and group of a series, from its labels."""
     cluster = _first(labels, roles["cluster"])
     if cluster is not None:
@@ -297,6 +315,8 @@ def _dims(labels: dict[str, str], roles: dict, line: int | None, source: Source,
         except ValueError:
             raise source.fail(f"partition label {partition!r} is not an integer", line) from None
     broker = _first(labels, roles["broker"])
+    if broker is None and roles["broker"]:  # rules with `broker: []` have no broker dimension
+        broker = default_broker
     return {
         "cluster": cluster,
         "topic": _first(labels, roles["topic"]),  # "" or absent: the all-topics series
@@ -304,6 +324,21 @@ def _dims(labels: dict[str, str], roles: dict, line: int | None, source: Source,
         "broker": None if broker is None else _pattern_group(broker, t.broker_patterns),
         "consumer_group": _first(labels, roles["consumer_group"]),
     }
+
+
+def broker_from_filename(path: Path) -> str | None:
+    """A broker id from a scrape file's name (`b-2.mycluster...txt`, `my-cluster-kafka-2.prom`).
+
+    A scrape of one broker's /metrics carries no target labels, so without this every
+    broker's file would look like the same broker. Plain numbers are not taken (too
+    likely to be a date or a counter).
+    """
+    for name in (path.name, path.name.split(".")[0]):
+        for p in table().broker_patterns:
+            m = p.fullmatch(name)
+            if m and m.group(1) != m.group(0):
+                return m.group(1)
+    return None
 
 
 def _first(labels: dict[str, str], names) -> str | None:
@@ -387,10 +422,15 @@ def _points(data: pd.DataFrame, series: pd.DataFrame, step: float | None, notes:
 
 
 def _gauge_points(gauges: pd.DataFrame, step: float | None) -> pd.DataFrame:
-    """Gauges hold over [g, g + step); with no step (one sample per series) an instant [t, t]."""
+    """Gauges hold over [g, g + step).
+
+    With no step (one sample per series: a single timed scrape, an instant vector) the
+    observation at t is stored as [t, t + 1 s): an interval must have a length to count.
+    """
     g = _snap(gauges["ts"], step) if step else gauges["ts"]
+    end = g + (step or INSTANT_S)
     df = pd.DataFrame(
-        {"sid": gauges["sid"], "ts_start": g, "ts_end": g + (step or 0), "value": gauges["value"], "seq": gauges["seq"]}
+        {"sid": gauges["sid"], "ts_start": g, "ts_end": end, "value": gauges["value"], "seq": gauges["seq"]}
     )
     return df.sort_values("seq").drop_duplicates(["sid", "ts_start"], keep="last").drop(columns="seq")
 

@@ -122,7 +122,7 @@ def _short(v: object) -> str:
 
 READER = register(
     Reader(
-        name="prometheus_range",
+        name="prometheus-range",
         description="Prometheus HTTP API answer (/api/v1/query_range matrix or /api/v1/query vector JSON)",
         sniff=sniff,
         read=read,

@@ -22,34 +22,21 @@ from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 # A sample line: metric name, optional {labels}, then a number-like value.
 _SAMPLE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?[ \t]+[-+]?(\d|\.\d|Inf|inf|NaN|nan)")
-_META = re.compile(r"^# (HELP|TYPE|UNIT) [a-zA-Z_:]|^# EOF\s*$")
 _OM_MARK = re.compile(r"^# EOF[ \t]*$", re.MULTILINE)
 # Another reader owns Confluent Cloud's /export scrape (per-minute deltas typed gauge).
 _CONFLUENT = b"confluent_kafka_server_"
 
 
 def sniff(head: str, source: Source) -> bool:
-    """Mine if the first non-blank lines are exposition lines and at least one is a sample."""
+    """Mine if the first line that is not a comment is a sample line `name{labels} number`."""
     if _CONFLUENT in source.data:
         return False
-    samples = 0
-    checked = 0
-    for line in head.splitlines()[:200]:
+    for line in head.splitlines():
         line = line.strip()
-        if not line:
+        if not line or line.startswith("#"):
             continue
-        if _META.match(line):
-            checked += 1
-        elif line.startswith("#"):
-            continue
-        elif _SAMPLE.match(line):
-            samples += 1
-            checked += 1
-        else:
-            return False
-        if samples and checked >= 20:
-            break
-    return samples > 0
+        return bool(_SAMPLE.match(line))
+    return False
 
 
 def read(source: Source) -> ReadResult:
@@ -64,7 +51,10 @@ def read(source: Source) -> ReadResult:
         name, labels, value, ts = _parse_line(line, openmetrics, source, n)
         samples.add(name, labels, ts, value, n)
     notes = ["OpenMetrics" if openmetrics else "Prometheus text 0.0.4"]
-    return prom.to_result(samples, source, notes)
+    broker = prom.broker_from_filename(source.path)
+    if broker is not None:
+        notes.append(f"broker {broker} (from the file name) for series without a broker label")
+    return prom.to_result(samples, source, notes, default_broker=broker)
 
 
 def _parse_line(line: str, openmetrics: bool, source: Source, n: int) -> tuple[str, dict, float, float | None]:
@@ -114,7 +104,7 @@ def _seconds(ts, openmetrics: bool) -> float:
 
 READER = register(
     Reader(
-        name="prometheus_text",
+        name="prometheus-text",
         description="Prometheus text / OpenMetrics scrape of Kafka brokers (JMX exporter, MSK open monitoring) or kafka_exporter",
         sniff=sniff,
         read=read,
