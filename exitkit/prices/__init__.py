@@ -86,6 +86,8 @@ class Catalog:
     prices: Mapping[str, Price]
     discounts: Mapping[str, float] = field(default_factory=dict)
     overridden: frozenset[str] = frozenset()
+    # memo of derived lookups (unit price, source text, variants): the catalog never changes
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def get(self, key: str) -> Price:
         """The entry for `key`; BadPrice if the catalog has no such key."""
@@ -100,10 +102,19 @@ class Catalog:
 
     def unit_price(self, key: str, payee: str) -> float:
         """What one unit costs on a line paid to `payee`: list value less that payee's discount."""
-        return self.get(key).value * (1.0 - self.discounts.get(payee, 0.0))
+        memo = ("unit_price", key, payee)
+        if memo not in self._memo:
+            self._memo[memo] = self.get(key).value * (1.0 - self.discounts.get(payee, 0.0))
+        return self._memo[memo]
 
     def source(self, key: str, payee: str) -> str:
         """The source text for a line: the entry's source and date, plus any discount applied."""
+        memo = ("source", key, payee)
+        if memo not in self._memo:
+            self._memo[memo] = self._source(key, payee)
+        return self._memo[memo]
+
+    def _source(self, key: str, payee: str) -> str:
         p = self.get(key)
         text = f"{p.source}, as of {p.as_of.isoformat()}"
         d = self.discounts.get(payee, 0.0)
@@ -117,8 +128,11 @@ class Catalog:
         `variants("msk.standard.hourly.")` → `["kafka.m5.large", ...]`: instance and plan tables
         are data, so models enumerate them from the catalog rather than from code.
         """
-        n = len(prefix)
-        return [k[n:] for k in self.prices if k.startswith(prefix)]
+        memo = ("variants", prefix)
+        if memo not in self._memo:
+            n = len(prefix)
+            self._memo[memo] = tuple(k[n:] for k in self.prices if k.startswith(prefix))
+        return list(self._memo[memo])
 
     def with_overrides(self, overrides: Mapping[str, object] | None, where: str = "workload prices") -> Catalog:
         """A new catalog with `{key: value}` overrides and `{discount.<payee>: share}` applied.

@@ -1,0 +1,55 @@
+"""Cost by byte path: platform models × price catalog → cost lines (see docs/cost-model.md).
+
+from exitkit.cost import CostInputs, Traffic, evaluate
+from exitkit.prices import load_catalog
+result = evaluate(CostInputs(Traffic(write_bytes_per_s=25 * 2**20, fan_out=3)), load_catalog())
+result.to_json()
+"""
+
+from exitkit.cost import confluent, diskless, managed_plan, msk, selfmanaged  # noqa: F401  (register models)
+from exitkit.cost.analysis import ScenarioGrid, project, scenario_grid, tornado
+from exitkit.cost.common import Sizing
+from exitkit.cost.evaluate import CostResult, PlatformCost, evaluate
+from exitkit.cost.inputs import (
+    DEFAULT_LABOR_HOURS,
+    MIGRATION_TOOLS,
+    Assumptions,
+    ConsumerReplay,
+    CostInputs,
+    Labor,
+    Migration,
+    Recovery,
+    Traffic,
+)
+from exitkit.cost.lines import PATHS, PAYEES, STATES, CostLine
+from exitkit.cost.registry import PLATFORMS, Estimate, Platform, get_platform, platform_ids, register
+
+__all__ = [
+    "DEFAULT_LABOR_HOURS",
+    "MIGRATION_TOOLS",
+    "PATHS",
+    "PAYEES",
+    "PLATFORMS",
+    "STATES",
+    "Assumptions",
+    "ConsumerReplay",
+    "CostInputs",
+    "CostLine",
+    "CostResult",
+    "Estimate",
+    "Labor",
+    "Migration",
+    "Platform",
+    "PlatformCost",
+    "Recovery",
+    "ScenarioGrid",
+    "Sizing",
+    "Traffic",
+    "evaluate",
+    "get_platform",
+    "platform_ids",
+    "project",
+    "register",
+    "scenario_grid",
+    "tornado",
+]

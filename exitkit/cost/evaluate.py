@@ -1,0 +1,159 @@
+"""Run platform models for one workload and shape the result as DESIGN's `exitkit cost` JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from exitkit.cost.common import Ctx, Sizing
+from exitkit.cost.inputs import CostInputs
+from exitkit.cost.lines import CostLine
+from exitkit.cost.migration import migration_lines
+from exitkit.cost.registry import PLATFORMS, get_platform
+from exitkit.prices import Catalog
+
+
+@dataclass(frozen=True)
+class PlatformCost:
+    """One platform's lines and totals. `today` marks the workload's source platform."""
+
+    platform: str
+    name: str
+    lines: list[CostLine]
+    sizing: Sizing | None = None
+    today: bool = False
+
+    def _sum(self, state: str) -> float:
+        return sum((ln.monthly_usd for ln in self.lines if ln.state == state), 0.0)
+
+    @property
+    def steady_usd(self) -> float:
+        return self._sum("steady")
+
+    @property
+    def abnormal_usd(self) -> float:
+        return self._sum("abnormal")
+
+    @property
+    def total_usd(self) -> float:
+        """Monthly total: steady + abnormal (migration is one-time, reported apart)."""
+        return self.steady_usd + self.abnormal_usd
+
+    @property
+    def migration_usd(self) -> float:
+        return self._sum("migration")
+
+    def to_dict(self) -> dict:
+        return {
+            "platform": self.platform,
+            "name": self.name,
+            "today": self.today,
+            "sizing": self.sizing.to_dict() if self.sizing else None,
+            "monthly_usd": {"steady": self.steady_usd, "abnormal": self.abnormal_usd, "total": self.total_usd},
+            "one_time_usd": {"migration": self.migration_usd},
+            "lines": [ln.to_dict() for ln in self.lines],
+        }
+
+
+@dataclass(frozen=True)
+class CostResult:
+    """All platforms for one workload; `to_dict()` / `to_json()` give DESIGN's `exitkit cost` shape."""
+
+    workload: str
+    month_hours: float
+    platforms: list[PlatformCost]
+    currency: str = "USD"
+    warnings: list[str] = field(default_factory=list)
+
+    def platform(self, platform_id: str) -> PlatformCost:
+        for p in self.platforms:
+            if p.platform == platform_id:
+                return p
+        raise KeyError(platform_id)
+
+    def totals(self) -> dict[str, float]:
+        """Monthly total (steady + abnormal) by platform id."""
+        return {p.platform: p.total_usd for p in self.platforms}
+
+    def price_keys(self) -> list[str]:
+        """Catalog keys the lines used, in first-use order (for a report's price table)."""
+        seen = dict.fromkeys(ln.price_key for p in self.platforms for ln in p.lines if ln.price_key)
+        return [k for k in seen if k is not None and not k.startswith("assumptions.")]
+
+    def to_dict(self) -> dict:
+        return {
+            "workload": self.workload,
+            "currency": self.currency,
+            "month_hours": self.month_hours,
+            "platforms": [p.to_dict() for p in self.platforms],
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+
+def evaluate(
+    inputs: CostInputs,
+    catalog: Catalog,
+    platforms: Iterable[str] | None = None,
+    include_source: bool = True,
+    migration: bool = True,
+) -> CostResult:
+    """Cost `platforms` (default: all registered) for `inputs` with `catalog`.
+
+    The source platform (today) is costed first when it has a model and `include_source`; every
+    other platform gets the one-time migration lines unless `migration` is False.
+    """
+    ids = list(PLATFORMS) if platforms is None else list(dict.fromkeys(platforms))
+    for pid in ids:
+        get_platform(pid)  # fail early on an unknown id
+    src = inputs.source_platform
+    src_known = src in PLATFORMS
+    if include_source and src_known and src not in ids:
+        ids.insert(0, src)
+    elif src_known and src in ids:
+        ids.remove(src)
+        ids.insert(0, src)
+
+    estimates = {pid: get_platform(pid).model(inputs, catalog) for pid in ids}
+    source_steady = None
+    if src_known and migration:
+        est = estimates.get(src) or get_platform(src).model(inputs, catalog)
+        source_steady = sum(ln.monthly_usd for ln in est.lines if ln.state == "steady")
+
+    ctx = Ctx.of(inputs, catalog) if migration else None
+    out = []
+    for pid in ids:
+        est = estimates[pid]
+        lines = list(est.lines)
+        if ctx is not None and pid != src:
+            steady = sum(ln.monthly_usd for ln in lines if ln.state == "steady")
+            lines += migration_lines(ctx, pid, source_steady, steady)
+        out.append(PlatformCost(pid, get_platform(pid).name, lines, est.sizing, today=(pid == src)))
+    return CostResult(inputs.name, inputs.assumptions.month_hours, out, warnings=_warnings(inputs, catalog, out))
+
+
+def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost]) -> list[str]:
+    """Things a reader must know: prices from another region, placeholders, unmodelled sources."""
+    msgs = []
+    used = {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
+    other = sorted(k for k in used if catalog.prices[k].region != inputs.region)
+    if other:
+        regions = sorted({catalog.prices[k].region for k in other})
+        msgs.append(
+            f"{len(other)} prices used are list prices for {', '.join(regions)}, not {inputs.region}; "
+            "override them in the workload's prices for a regional estimate"
+        )
+    unpriced = sorted(k for k in used if catalog.prices[k].unpriced and k not in catalog.overridden)
+    if unpriced:
+        msgs.append(f"unpriced (0 until overridden): {', '.join(unpriced)}")
+    if inputs.source_platform and inputs.source_platform not in PLATFORMS:
+        msgs.append(
+            f"source platform {inputs.source_platform!r} has no model: no 'today' column and no dual-run source line"
+        )
+    for p in platforms:
+        if p.sizing and p.sizing.bound_by == "max_ecku":
+            msgs.append(f"{p.platform}: peak needs more eCKU than one cluster allows; split the workload")
+    return msgs

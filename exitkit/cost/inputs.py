@@ -1,0 +1,262 @@
+"""What a cost model needs, in plain SI units (bytes/s, seconds, bytes), with DESIGN's defaults.
+
+The workload file (`exitkit.workload`) parses units and is adapted onto `CostInputs`; the
+models never see a unit string. Every default below is the one DESIGN documents, or, where
+DESIGN has none, an exitkit assumption named as such.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Literal
+
+DAY_S = 86_400.0
+HOUR_S = 3_600.0
+GIB = float(2**30)
+MIB = float(2**20)
+MB = 1e6
+
+MIGRATION_TOOLS = ("mirrormaker2", "msk-replicator", "cluster-linking")
+AUTOMQ_WALS = ("s3", "ebs")
+WARPSTREAM_TIERS = ("dev", "fundamentals", "pro")
+
+# exitkit assumption [U]: operating hours per month when the workload names none for a platform.
+# kafka-ec2 80 and msk-standard 30 are DESIGN's example; self-managed ≈ 0.5 FTE matches AutoMQ's
+# "0.5–1 FTE" claim (pricing.md §4); the rest are placeholders to override per workload.
+DEFAULT_LABOR_HOURS: dict[str, float] = {
+    "kafka-ec2": 80.0,
+    "kafka-ec2-tiered": 80.0,
+    "msk-standard": 30.0,
+    "msk-express": 20.0,
+    "msk-serverless": 10.0,
+    "confluent-standard": 10.0,
+    "confluent-enterprise": 10.0,
+    "confluent-dedicated": 10.0,
+    "automq-byoc": 20.0,
+    "warpstream-byoc": 15.0,
+    "managed-kafka-plan": 15.0,
+}
+
+
+def _check(cond: bool, field_name: str, expected: str, value: object) -> None:
+    if not cond:
+        raise ValueError(f"{field_name}: expected {expected}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Measured or declared traffic of the workload (all topics together).
+
+    - `write_bytes_per_s`: mean write rate (producer bytes in, one copy, as on the wire).
+    - `write_peak_bytes_per_s`: peak write rate; None → the mean. Provisioned models size on it.
+    - `fan_out`: bytes read per byte written (consumer groups reading everything ≈ their count).
+    - `retention_s`: time retention (DESIGN example 7 d).
+    - `partitions`: None → ceil(peak / `model.kafka.partition_write_mibps`) (an assumption).
+    - `retained_bytes`: logical retained bytes (one copy); None → write rate × retention.
+    - `avg_record_bytes`, `records_per_s`: informative only; no model prices records today.
+    - `topics`: topic count, used for per-topic metrics (observability).
+    """
+
+    write_bytes_per_s: float
+    write_peak_bytes_per_s: float | None = None
+    fan_out: float = 1.0
+    retention_s: float = 7 * DAY_S
+    partitions: int | None = None
+    retained_bytes: float | None = None
+    avg_record_bytes: float | None = None
+    records_per_s: float | None = None
+    topics: int = 1
+
+    def __post_init__(self) -> None:
+        _check(
+            _finite_ge(self.write_bytes_per_s, 0), "traffic.write_rate", "a finite rate >= 0", self.write_bytes_per_s
+        )
+        if self.write_peak_bytes_per_s is not None:
+            _check(
+                _finite_ge(self.write_peak_bytes_per_s, self.write_bytes_per_s),
+                "traffic.write_peak",
+                "a finite rate >= write_rate",
+                self.write_peak_bytes_per_s,
+            )
+        _check(_finite_ge(self.fan_out, 0), "traffic.fan_out", "a finite number >= 0", self.fan_out)
+        _check(_finite_ge(self.retention_s, 0), "traffic.retention", "a finite duration >= 0", self.retention_s)
+        if self.partitions is not None:
+            _check(self.partitions >= 1, "traffic.partitions", "an integer >= 1", self.partitions)
+        if self.retained_bytes is not None:
+            _check(_finite_ge(self.retained_bytes, 0), "traffic.retained_bytes", "bytes >= 0", self.retained_bytes)
+        _check(self.topics >= 1, "traffic.topics", "an integer >= 1", self.topics)
+
+    @property
+    def peak_bytes_per_s(self) -> float:
+        """The peak write rate, defaulting to the mean."""
+        return self.write_bytes_per_s if self.write_peak_bytes_per_s is None else self.write_peak_bytes_per_s
+
+    @property
+    def logical_retained_bytes(self) -> float:
+        """Retained bytes, one copy: measured if given, else write rate × retention."""
+        if self.retained_bytes is not None:
+            return self.retained_bytes
+        return self.write_bytes_per_s * self.retention_s
+
+
+@dataclass(frozen=True)
+class ConsumerReplay:
+    """Consumer replay (backfill): `per_year` events, each re-reading `hours_of_data` hours of writes."""
+
+    per_year: float = 6.0
+    hours_of_data: float = 24.0
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """Abnormal events per year (DESIGN defaults) and the zone-outage length (exitkit assumption, 4 h)."""
+
+    broker_replacement: float = 4.0
+    partition_reassignment: float = 12.0
+    zone_failover: float = 1.0
+    consumer_replay: ConsumerReplay = field(default_factory=ConsumerReplay)
+    zone_outage_hours: float = 4.0
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Migration from the source platform: months both run, and the replication tool."""
+
+    dual_run_months: float = 2.0
+    tool: Literal["mirrormaker2", "msk-replicator", "cluster-linking"] = "mirrormaker2"
+
+    def __post_init__(self) -> None:
+        _check(self.tool in MIGRATION_TOOLS, "assumptions.migration.tool", f"one of {MIGRATION_TOOLS}", self.tool)
+        _check(
+            _finite_ge(self.dual_run_months, 0), "assumptions.migration.dual_run_months", ">= 0", self.dual_run_months
+        )
+
+
+@dataclass(frozen=True)
+class Labor:
+    """Operational labour: rate (USD/h) and hours per month by platform id (missing → DEFAULT_LABOR_HOURS)."""
+
+    hourly_rate: float = 120.0
+    hours_per_month: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.hours_per_month, MappingProxyType):
+            object.__setattr__(self, "hours_per_month", MappingProxyType(dict(self.hours_per_month)))
+
+    def hours(self, platform: str) -> float:
+        """Hours per month for `platform`: the workload's figure, else the documented default."""
+        return float(self.hours_per_month.get(platform, DEFAULT_LABOR_HOURS.get(platform, 0.0)))
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """DESIGN's `assumptions` block plus a few model knobs, each with its default.
+
+    - `replication_factor` 3.
+    - `zone_aware_consumers` False: share (0–1; a bool is 0 or 1) of client traffic whose zone the
+      platform knows. Kafka/MSK/Confluent: consumers fetch from a same-zone follower (KIP-392).
+      AutoMQ/WarpStream: producers *and* consumers give their zone in client.id, so the platform
+      keeps them in-zone (pricing.md §1.4, §1.5).
+    - `private_link` True: vendor-hosted services are reached over AWS PrivateLink.
+    - `storage_headroom` 0.4: provisioned disk = data × RF × (1 + headroom).
+    - `local_retention_s` None: tiered storage time on broker disks; kafka-ec2-tiered uses 24 h
+      when None; msk-standard tiers only when it is set and shorter than retention.
+    - `broker_utilization` 0.5: share of a broker's capacity that peak traffic may use.
+    - `month_hours` 730; `growth_per_year` 0.3 (projections only).
+    - `compression_ratio` 1.0: uncompressed/wire bytes, for meters billed on uncompressed bytes
+      (WarpStream) — an exitkit knob, not in DESIGN.
+    - `automq_wal` "s3" (zone routing needs S3 WAL), `warpstream_tier` "fundamentals".
+    """
+
+    replication_factor: int = 3
+    zone_aware_consumers: float = 0.0
+    private_link: bool = True
+    storage_headroom: float = 0.4
+    local_retention_s: float | None = None
+    broker_utilization: float = 0.5
+    month_hours: float = 730.0
+    growth_per_year: float = 0.3
+    recovery: Recovery = field(default_factory=Recovery)
+    migration: Migration = field(default_factory=Migration)
+    labor: Labor = field(default_factory=Labor)
+    compression_ratio: float = 1.0
+    automq_wal: Literal["s3", "ebs"] = "s3"
+    warpstream_tier: Literal["dev", "fundamentals", "pro"] = "fundamentals"
+
+    def __post_init__(self) -> None:
+        # DESIGN's field is a bool; a share lets scenario grids move it continuously.
+        object.__setattr__(self, "zone_aware_consumers", float(self.zone_aware_consumers))
+        _check(
+            self.replication_factor >= 1, "assumptions.replication_factor", "an integer >= 1", self.replication_factor
+        )
+        _check(
+            0 <= self.zone_aware_consumers <= 1,
+            "assumptions.zone_aware_consumers",
+            "true/false or a share in [0, 1]",
+            self.zone_aware_consumers,
+        )
+        _check(_finite_ge(self.storage_headroom, 0), "assumptions.storage_headroom", ">= 0", self.storage_headroom)
+        _check(
+            0 < self.broker_utilization <= 1,
+            "assumptions.broker_utilization",
+            "a share in (0, 1]",
+            self.broker_utilization,
+        )
+        _check(_finite_ge(self.month_hours, 1), "assumptions.month_hours", "hours >= 1", self.month_hours)
+        if self.local_retention_s is not None:
+            _check(
+                _finite_ge(self.local_retention_s, 0),
+                "assumptions.local_retention",
+                "a duration >= 0",
+                self.local_retention_s,
+            )
+        _check(_finite_ge(self.compression_ratio, 1), "assumptions.compression_ratio", ">= 1", self.compression_ratio)
+        _check(self.automq_wal in AUTOMQ_WALS, "assumptions.automq_wal", f"one of {AUTOMQ_WALS}", self.automq_wal)
+        _check(
+            self.warpstream_tier in WARPSTREAM_TIERS,
+            "assumptions.warpstream_tier",
+            f"one of {WARPSTREAM_TIERS}",
+            self.warpstream_tier,
+        )
+
+    @property
+    def month_s(self) -> float:
+        """Seconds in a billing month."""
+        return self.month_hours * HOUR_S
+
+
+@dataclass(frozen=True)
+class CostInputs:
+    """Everything a platform model reads: workload name, traffic, region, zones, assumptions.
+
+    `source_platform` is the platform the workload runs on today (DESIGN `source.platform`); it is
+    costed too, for the "today" comparison and the dual-run migration lines.
+    """
+
+    traffic: Traffic
+    name: str = "workload"
+    region: str = "us-east-1"
+    zones: int = 3
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    source_platform: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(self.zones >= 1, "zones", "an integer >= 1", self.zones)
+
+    def scaled(self, **changes: object) -> CostInputs:
+        """A copy with traffic and/or assumption fields replaced (`traffic__fan_out=3` style)."""
+        t = {k.split("__", 1)[1]: v for k, v in changes.items() if k.startswith("traffic__")}
+        a = {k.split("__", 1)[1]: v for k, v in changes.items() if k.startswith("assumptions__")}
+        top = {k: v for k, v in changes.items() if "__" not in k}
+        return replace(
+            self,
+            traffic=replace(self.traffic, **t) if t else self.traffic,
+            assumptions=replace(self.assumptions, **a) if a else self.assumptions,
+            **top,
+        )
+
+
+def _finite_ge(x: float, lo: float) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x) and x >= lo

@@ -1,0 +1,126 @@
+"""Cost lines: quantity × unit price, with the catalog key and source the price came from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from exitkit.prices import Catalog
+
+State = Literal["steady", "abnormal", "migration"]
+Path = Literal[
+    "compute",
+    "producer_ingress",
+    "replication",
+    "consumer_egress",
+    "cross_zone",
+    "private_connectivity",
+    "storage",
+    "requests",
+    "backfill",
+    "observability",
+    "labor",
+]
+Payee = Literal["cloud", "vendor", "internal"]
+
+STATES = ("steady", "abnormal", "migration")
+PATHS = (
+    "compute",
+    "producer_ingress",
+    "replication",
+    "consumer_egress",
+    "cross_zone",
+    "private_connectivity",
+    "storage",
+    "requests",
+    "backfill",
+    "observability",
+    "labor",
+)
+PAYEES = ("cloud", "vendor", "internal")
+
+
+@dataclass(frozen=True)
+class CostLine:
+    """One billable component.
+
+    `monthly_usd` = quantity × unit_price; for migration lines it is the one-time amount.
+    Abnormal lines are amortized per month from events per year (`note` says how).
+    """
+
+    state: State
+    path: Path
+    item: str
+    quantity: float
+    unit: str
+    unit_price: float
+    monthly_usd: float
+    payee: Payee
+    source: str
+    price_key: str | None
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        """The DESIGN line fields plus `price_key` and `note`."""
+        return asdict(self)
+
+
+@dataclass
+class Lines:
+    """Collects lines for one platform; every unit price is looked up in the catalog by key."""
+
+    catalog: Catalog
+    lines: list[CostLine] = field(default_factory=list)
+
+    def add(
+        self,
+        state: State,
+        path: Path,
+        item: str,
+        quantity: float,
+        unit: str,
+        key: str,
+        payee: Payee,
+        note: str = "",
+    ) -> None:
+        """Add `quantity` × catalog price `key` (less `payee`'s discount); a zero quantity adds nothing."""
+        if quantity <= 0:
+            return
+        price = self.catalog.unit_price(key, payee)
+        self.lines.append(
+            CostLine(
+                state=state,
+                path=path,
+                item=item,
+                quantity=quantity,
+                unit=unit,
+                unit_price=price,
+                monthly_usd=quantity * price,
+                payee=payee,
+                source=self.catalog.source(key, payee),
+                price_key=key,
+                note=note,
+            )
+        )
+
+    def add_derived(
+        self,
+        state: State,
+        path: Path,
+        item: str,
+        quantity: float,
+        unit: str,
+        unit_price: float,
+        payee: Payee,
+        source: str,
+        price_key: str | None = None,
+        note: str = "",
+    ) -> None:
+        """Add a line whose unit price is not a catalog price (labour rate, another model's total)."""
+        if quantity <= 0:
+            return
+        self.lines.append(
+            CostLine(
+                state, path, item, quantity, unit, unit_price, quantity * unit_price, payee, source, price_key, note
+            )
+        )
