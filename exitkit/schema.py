@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS metric_points (
 )"""
 
 # Snapshot tables: one row per fact seen in a CLI output or scrape. Columns are documented
-# in the README's "Store" section. The snapshot readers (exitkit.ingest.kafka_cli, ...) fill them.
+# in the README's "Store" section. The snapshot readers (exitkit.ingest.kafka_*, mm2_offsets, prometheus_*) fill them.
 # `observed_at` is the snapshot time when the content says it (else NULL). Kafka CLI outputs
 # do not name their cluster: it comes from --cluster or the file name (see README).
 SNAPSHOT_TABLES: dict[str, str] = {
