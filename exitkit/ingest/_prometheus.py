@@ -125,13 +125,6 @@ def _rule(entry: dict, defaults: dict[str, tuple[str, ...]], i: int, *, snapshot
     )
 
 
-def known_name(name: str) -> bool:
-    """Whether any rule (points or snapshots) could match a series of this name."""
-    t = table()
-    rules = t.metrics + t.request_rules
-    return name in t.software_names or any(name in r.names or (r.regex and r.regex.fullmatch(name)) for r in rules)
-
-
 # ---------------------------------------------------------------------------------------
 # Raw samples, as the readers collect them
 
@@ -224,7 +217,8 @@ def _classify(samples: Samples, source: Source, notes: list[str], default_broker
     rows: dict[int, dict] = {}
     excluded = 0
     for sid, (name, labels, line) in enumerate(samples.series):
-        if any(p.fullmatch(labels.get(lab, "")) for p in t.excluded_listeners for lab in t.listener_labels):
+        listener = _first(labels, t.listener_labels)
+        if listener is not None and any(p.fullmatch(listener) for p in t.excluded_listeners):
             excluded += 1
             continue
         row = _classify_one(name, labels, line, source, t, default_broker)
