@@ -236,9 +236,19 @@ def render_html(nb, html_path: Path, title: str | None = None) -> Path:
     from plotly.offline import get_plotlyjs
 
     nb = _for_finance(nb, title)
-    body, _ = html_exporter().from_notebook_node(nb, resources={"exitkit": {"plotly_js": get_plotlyjs()}})
+    # The kit's renderer (exitkit.charts.pin_renderer) already embeds plotly.js once in the
+    # outputs; inline it in <head> only when it is not there, never twice (4.8 MB each).
+    bundle = get_plotlyjs()
+    marker = bundle.split("\n", 2)[1]  # "* plotly.js vX.Y.Z"
+    embedded = any(marker in _html_of(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    body, _ = html_exporter().from_notebook_node(nb, resources={"exitkit": {"plotly_js": None if embedded else bundle}})
     html_path.write_text(body, encoding="utf-8")
     return html_path
+
+
+def _html_of(output) -> str:
+    html_data = output.get("data", {}).get("text/html", "")
+    return "".join(html_data) if isinstance(html_data, list) else html_data
 
 
 def _for_finance(nb, title: str | None):
