@@ -65,6 +65,7 @@ def profile_with_workload(db: str | None, workload_path: str, fmt: str) -> None:
         from exitkit.profile import topic_profile
 
         with open_store(db) as con:
+            con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout: it would corrupt JSON/CSV
             df = topic_profile(con)
             rows = workload_topics(con, wl, profile_df=df)
             agg = workload_profile(con, wl, profile_df=df)

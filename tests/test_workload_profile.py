@@ -263,3 +263,48 @@ def test_demo_workloads_select_demo_topics_and_have_their_shape(demo_truth, name
         a.month_hours,
     )
     assert driver_of(vols) == driver
+
+
+def test_profile_with_workload_marks_assumed_values(tmp_path, capsys):
+    from exitkit.cli_workload import profile_with_workload
+    from exitkit.store import open_store
+
+    ts, te = _minutes(20)
+    df = pd.concat([
+        points_frame(cluster="c", topic="a", metric="bytes_in", ts_start=ts, ts_end=te, value=[float(x) for x in range(1, 21)]),
+        points_frame(cluster="c", topic="b", metric="bytes_in", ts_start=ts, ts_end=te, value=[21.0 - x for x in range(1, 21)]),
+    ])  # fmt: skip
+    db = tmp_path / "s.duckdb"
+    with open_store(db, write=True) as con:
+        con.execute("INSERT INTO sources VALUES (1, 'f1', 'sha1', 'fmt', 'c', now(), 40)")
+        con.register("d", df)
+        con.execute("INSERT INTO metric_points SELECT 1, * FROM d")
+    wl = tmp_path / "w.yaml"
+    wl.write_text(
+        "name: w\nsource: {platform: msk-standard, cluster: c}\nregion: r\ntopics: ['*']\ntraffic: {fan_out: 2}\n"
+    )
+
+    profile_with_workload(str(db), str(wl), "json")
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["cluster"], r["topic"]) for r in rows] == [("c", "a"), ("c", "b"), ("(workload)", "w")]
+    last = rows[-1]
+    assert last["write_bytes_per_s_p95"] == pytest.approx(21)  # p95 of the sum, not 19 + 19
+    assert last["read_bytes_per_s_mean"] == pytest.approx(42)
+    assert last["provenance"]["fan_out"] == "assumed"
+    assert last["provenance"]["write_bytes_per_s_mean"] == "measured"
+
+    profile_with_workload(str(db), str(wl), "table")
+    table = capsys.readouterr().out.splitlines()
+    agg = next(line for line in table if line.lstrip().startswith("(workload)"))
+    assert "2.00*" in agg and "42 B/s*" in agg and "21 B/s*" not in agg
+
+
+def test_profile_with_what_if_workload_needs_no_store(tmp_path, capsys):
+    from exitkit.cli_workload import profile_with_workload
+
+    wl = tmp_path / "w.yaml"
+    wl.write_text("name: w\nsource: {platform: kafka-ec2}\nregion: r\ntraffic: {write_rate: 1 MiB/s}\n")
+    profile_with_workload(str(tmp_path / "missing.duckdb"), str(wl), "json")
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["write_bytes_per_s_mean"] == MIB and row["provenance"]["write_bytes_per_s_mean"] == "assumed"
+    assert row["provenance"]["fan_out"] == "default"
