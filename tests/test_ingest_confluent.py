@@ -145,7 +145,7 @@ def test_cluster_totals_from_row_labels_and_metric_from_flag():
         read(path)
     for spelling in ("bytes_in", "received_bytes", "io.confluent.kafka.server/received_bytes"):
         _, r = read(path, metric=spelling)
-        assert r.points["topic"].isna().all()
+        assert r.points["topic"].map(lambda t: t is None).all()
         a = r.points[r.points["cluster"] == "lkc-aaa01"]
         b = r.points[r.points["cluster"] == "lkc-bbb02"]
         assert list(a["value"]) == [1000, 2000] and list(b["value"]) == [500]
@@ -177,6 +177,36 @@ def test_request_is_a_companion_in_a_folder_walk(tmp_path):
     assert reports["received_bytes.request.json"].format == "confluent-request"
     assert reports["received_bytes.json"].rows == 3 and reports["received_bytes.page2.json"].rows == 2
     assert len(store_rows(db)["metric_points"]) == 5
+
+
+def test_gauges_as_is_lag_by_group_and_unkept_labels_summed(tmp_path):
+    # consumer_lag_offsets PT1M: a gauge, stored as-is (not / 60), group from metric.consumer_group_id.
+    lag = {
+        "data": [
+            {
+                "metric.consumer_group_id": "billing",
+                "metric.topic": "orders.v1",
+                "points": [
+                    {"timestamp": "2025-03-03T00:01:00Z", "value": 40},
+                    {"timestamp": "2025-03-03T00:00:00Z", "value": 212},
+                ],
+            }
+        ]
+    }
+    _, r = read(write_json(tmp_path / "lkc-abc12_consumer_lag_offsets.json", lag))
+    assert list(r.points["value"]) == [212, 40] and set(r.points["consumer_group"]) == {"billing"}
+    assert set(r.points["metric"]) == {"consumer_lag_records"}
+    # active_connection_count by principal: exitkit keeps no principal, so 00:00 is 3 + 4 = 7 connections.
+    conns = {
+        "data": [
+            {"timestamp": "2025-03-03T00:00:00Z", "metric.principal_id": "sa-1", "value": 3},
+            {"timestamp": "2025-03-03T00:00:00Z", "metric.principal_id": "sa-2", "value": 4},
+            {"timestamp": "2025-03-03T00:01:00Z", "metric.principal_id": "sa-1", "value": 5},
+        ]
+    }
+    _, r = read(write_json(tmp_path / "lkc-abc12_active_connection_count.json", conns))
+    assert list(r.points["value"]) == [7, 5] and set(r.points["metric"]) == {"connections"}
+    assert any("metric.principal_id" in n for n in r.notes)
 
 
 # ---------------------------------------------------------------- resolution of metric, cluster, granularity

@@ -30,10 +30,6 @@ class Metric:
     canonical: str  # e.g. bytes_in
     delta: bool  # COUNTER_*: a count per bucket (divide by bucket seconds); else a gauge, kept as-is
 
-    @property
-    def full(self) -> str:
-        return PREFIX + self.short
-
 
 METRICS: dict[str, Metric] = {
     m.short: m
@@ -330,13 +326,18 @@ def canonical_points(
         rows = rows.sort_values(["cluster", "topic", "partition", "consumer_group", "ts"], na_position="first")
     value = rows["value"] / rows["bucket_s"] if metric.delta else rows["value"]  # deltas per bucket → per second
     pts = points_frame(
-        cluster=rows["cluster"].tolist(),
-        topic=rows["topic"].tolist(),
+        cluster=_nones(rows["cluster"]),
+        topic=_nones(rows["topic"]),
         partition=[None if pd.isna(p) else int(p) for p in rows["partition"]],
-        consumer_group=rows["consumer_group"].tolist(),
+        consumer_group=_nones(rows["consumer_group"]),
         metric=metric.canonical,
         ts_start=rows["ts"].astype("float64").tolist(),
         ts_end=(rows["ts"] + rows["bucket_s"]).astype("float64").tolist(),
         value=value.astype("float64").to_numpy(),
     )
     return pts, notes
+
+
+def _nones(col: pd.Series) -> list:
+    """Values with every missing one as None (groupby turns None keys into NaN)."""
+    return [None if pd.isna(v) else v for v in col]
