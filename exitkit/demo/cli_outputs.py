@@ -410,9 +410,10 @@ def kafka_acls(cluster: str) -> str:
 
 
 def mm2_checkpoints(estate: Estate, cluster: str = "demo-onprem") -> tuple[str, str]:
-    """CheckpointFormatter and OffsetSyncFormatter dumps of a rehearsal mirror to the MSK cluster.
+    """CheckpointFormatter and OffsetSyncFormatter dumps of a rehearsal mirror demo-onprem -> demo-msk.
 
-    IdentityReplicationPolicy (topic names unchanged), as migrations usually configure.
+    IdentityReplicationPolicy (topic names unchanged), as migrations usually configure; the
+    checkpoint topic is `demo-onprem.checkpoints.internal` on demo-msk.
     Older checkpoints come first; the latest per key wins.
     """
     mirrored = ("erp.orders", "ledger.entries", "erp.invoices")
@@ -447,20 +448,22 @@ def write_cli(estate: Estate, folder: Path, cluster: str) -> list[Path]:
     def put(what: str, text: str) -> None:
         out.append(write_text(folder / f"{cluster}__{what}.txt", text))
 
-    put("kafka-topics_describe", kafka_topics_describe(estate, cluster))
+    put("kafka-topics", kafka_topics_describe(estate, cluster))
     if cluster == "demo-msk":
-        put("kafka-configs_topics_all", kafka_configs_topics(estate, cluster, all_configs=True))
+        put("kafka-configs-topics", kafka_configs_topics(estate, cluster, all_configs=True))
     else:
-        put("kafka-configs_topics", kafka_configs_topics(estate, cluster, all_configs=False))
+        put("kafka-configs-topics", kafka_configs_topics(estate, cluster, all_configs=False))
     if cluster == "demo-onprem":
-        put("kafka-configs_broker-0_all", kafka_configs_broker("0"))
+        put("kafka-configs-brokers", kafka_configs_broker("0"))
     if cluster != "lkc-demo01":  # Confluent Cloud does not serve DescribeLogDirs; quotas live in its own CLI
-        put("kafka-log-dirs_describe", kafka_log_dirs(estate, cluster))
-        put("kafka-configs_quotas", kafka_configs_quotas(cluster))
-    put("kafka-consumer-groups_describe_all-groups", kafka_consumer_groups(estate, cluster))
-    put("kafka-acls_list", kafka_acls(cluster))
+        put("kafka-log-dirs", kafka_log_dirs(estate, cluster))
+        put("kafka-quotas", kafka_configs_quotas(cluster))
+    put("kafka-consumer-groups", kafka_consumer_groups(estate, cluster))
+    put("kafka-acls", kafka_acls(cluster))
+    # MirrorMaker 2 rehearsal demo-onprem -> demo-msk (docs/formats/kafka-cli.md): checkpoints are
+    # read from the target cluster, offset syncs (by default) from the source.
+    if cluster == "demo-msk":
+        put("mm2-checkpoints", mm2_checkpoints(estate, "demo-onprem")[0])
     if cluster == "demo-onprem":
-        cps, syncs = mm2_checkpoints(estate, cluster)
-        put("mm2_checkpoints_to-demo-msk", cps)
-        put("mm2_offset-syncs_to-demo-msk", syncs)
+        put("mm2-offset-syncs", mm2_checkpoints(estate, "demo-onprem")[1])
     return out

@@ -356,7 +356,7 @@ def _retained(spec: TopicSpec, bytes_in: np.ndarray, rng: np.random.Generator) -
         saw = (np.arange(N_MIN) % 720) / 720.0
         out = rolling + seg * spec.partitions * saw
     else:
-        key_space = bytes_in.mean() * 60 * 1440 * rng.uniform(1.5, 4.0)  # distinct keys' latest values
+        key_space = bytes_in.mean() * 1440 * rng.uniform(1.5, 4.0)  # distinct keys' latest values: days of writes
         since_clean = np.arange(N_MIN) % 240  # the cleaner runs every 4 hours
         dirty = np.array(
             [bytes_in[max(0, i - s) : i + 1].sum() for i, s in zip(range(0, N_MIN, 60), since_clean[::60], strict=True)]
@@ -365,6 +365,9 @@ def _retained(spec: TopicSpec, bytes_in: np.ndarray, rng: np.random.Generator) -
         out = key_space + 0.85 * dirty
         if spec.cleanup_policy == "compact,delete":
             out = np.minimum(out, rolling * 0.6 + key_space * 0.2)
+    cap = dict(spec.configs).get("retention.bytes")
+    if cap is not None:  # per partition; whole segments go, so partitions hover a little under it
+        out = np.minimum(out, 0.9 * int(cap) * spec.partitions)
     return np.round(out).astype(np.int64)
 
 
