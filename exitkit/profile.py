@@ -31,31 +31,40 @@ PROFILE_COLUMNS = [
 ]  # fmt: skip
 
 # Clean points: one row per (series, interval) after duplicate and granularity resolution.
-# A "grain" is (format, interval seconds) within one (cluster, topic, metric); grain 1 is the
-# finest. A row of a coarser grain is dropped where any finer-grain row of the same
+# A "grain" is (format, interval seconds, series shape) within one (cluster, topic, metric);
+# grain 1 is the finest. The shape (has broker? has partition?) separates families that
+# measure the same thing differently, e.g. JMX broker counters and kafka_exporter partition
+# offsets for records_in, or per-partition lag and per-topic lag sums: they never add up. A row of a coarser grain is dropped where any finer-grain row of the same
 # (cluster, topic, metric) overlaps it. Most topics have a single grain, so the overlap
 # test only runs on the few rows that need it.
 _CLEAN_POINTS = """
 WITH p AS (
     SELECT m.cluster, m.topic, m.partition, m.broker, m.consumer_group, m.metric,
            m.ts_start, m.ts_end, m.value, s.format,
-           epoch(m.ts_end) - epoch(m.ts_start) AS dur
+           epoch(m.ts_end) - epoch(m.ts_start) AS dur,
+           m.broker IS NULL AS nb, m.partition IS NULL AS np, coalesce(m.consumer_group, '') AS cg
     FROM metric_points m JOIN sources s USING (source_id)
     WHERE m.metric IN ({metrics}) AND m.topic IS NOT NULL AND m.ts_end > m.ts_start
 ),
 grains AS (
-    SELECT cluster, topic, metric, format, dur,
-           row_number() OVER (PARTITION BY cluster, topic, metric ORDER BY dur, format) AS grain
-    FROM (SELECT DISTINCT cluster, topic, metric, format, dur FROM p)
+    SELECT cluster, topic, metric, cg, format, dur, nb, np,
+           row_number() OVER (
+               PARTITION BY cluster, topic, metric, cg
+               -- finest first; then, for one step and format, one family of series:
+               -- per-broker counters over per-partition offsets for rates, per-partition
+               -- values over per-topic sums for gauges (lag, log size).
+               ORDER BY dur, format, CASE WHEN metric IN ({rate_metrics}) THEN nb ELSE np END, nb, np
+           ) AS grain
+    FROM (SELECT DISTINCT cluster, topic, metric, cg, format, dur, nb, np FROM p)
 ),
-pg AS (SELECT p.*, g.grain FROM p JOIN grains g USING (cluster, topic, metric, format, dur)),
+pg AS (SELECT p.*, g.grain FROM p JOIN grains g USING (cluster, topic, metric, cg, format, dur, nb, np)),
 kept AS (
     SELECT * FROM pg WHERE grain = 1
     UNION ALL
     SELECT a.* FROM pg a
     WHERE a.grain > 1 AND NOT EXISTS (
         SELECT 1 FROM pg b
-        WHERE b.cluster = a.cluster AND b.topic = a.topic AND b.metric = a.metric
+        WHERE b.cluster = a.cluster AND b.topic = a.topic AND b.metric = a.metric AND b.cg = a.cg
           AND b.grain < a.grain AND b.ts_start < a.ts_end AND b.ts_end > a.ts_start)
 )
 SELECT cluster, topic, partition, broker, consumer_group, metric, ts_start, ts_end,
@@ -68,7 +77,8 @@ GROUP BY cluster, topic, partition, broker, consumer_group, metric, ts_start, ts
 def clean_points_sql(metrics: tuple[str, ...]) -> str:
     """SQL for de-duplicated points of these metrics (see module docstring)."""
     names = ", ".join(f"'{m}'" for m in metrics)  # canonical names from our own constants
-    return _CLEAN_POINTS.format(metrics=names)
+    rates = ", ".join(f"'{m}'" for m in RATE_METRICS)
+    return _CLEAN_POINTS.format(metrics=names, rate_metrics=rates)
 
 
 def topic_rates_sql() -> str:

@@ -166,3 +166,60 @@ def test_retained_bytes_one_replica_per_partition_latest_value_and_lag():
 def test_columns_are_the_public_interface():
     df = topic_profile(memory_store())
     assert list(df.columns) == PROFILE_COLUMNS
+
+
+def test_two_families_of_one_format_and_step_are_not_added():
+    ts, te = _minutes(4)
+    # JMX broker counters (per broker) and kafka_exporter offsets (per partition), same file format
+    jmx = pd.concat(
+        [
+            points_frame(
+                cluster="c", topic="t", metric="records_in", ts_start=ts, ts_end=te, value=[10.0] * 4, broker=b
+            )
+            for b in ("1", "2")
+        ]
+    )
+    exporter = pd.concat(
+        [
+            points_frame(
+                cluster="c", topic="t", metric="records_in", ts_start=ts, ts_end=te, value=[7.0] * 4, partition=p
+            )
+            for p in (0, 1, 2)
+        ]
+    )
+    # lag: per-partition (3 + 4) and a per-topic sum (7) of the same group and instant
+    lag_p = pd.concat(
+        [
+            points_frame(
+                cluster="c",
+                topic="t",
+                metric="consumer_lag_records",
+                ts_start=[T0],
+                ts_end=[T0 + 60],
+                value=[v],
+                partition=p,
+                consumer_group="g",
+            )
+            for p, v in ((0, 3.0), (1, 4.0))
+        ]
+    )
+    lag_t = points_frame(
+        cluster="c",
+        topic="t",
+        metric="consumer_lag_records",
+        ts_start=[T0],
+        ts_end=[T0 + 60],
+        value=[7.0],
+        consumer_group="g",
+    )
+    r = _row(
+        _store(
+            {
+                1: ("prometheus-text", jmx),
+                2: ("prometheus-text", exporter),
+                3: ("prometheus-text", pd.concat([lag_p, lag_t])),
+            }
+        )
+    )
+    assert r.records_in_per_s_mean == pytest.approx(20.0)  # broker counters 10 + 10, not + 21
+    assert r.max_consumer_lag_records == pytest.approx(7.0)  # 3 + 4, not 14
