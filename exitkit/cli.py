@@ -121,6 +121,10 @@ FORMAT_OPTION = click.option(
 @user_errors
 def profile(db: str | None, workload: str | None, fmt: str) -> None:
     """One row per (cluster, topic): write rate, fan-out, records, retention, lag, coverage."""
+    if workload:
+        from exitkit.cli_workload import profile_with_workload
+
+        return profile_with_workload(db, workload, fmt)
     from exitkit.profile import topic_profile
     from exitkit.store import open_store
     from exitkit.units import human_bytes, human_duration_ms, human_rate
@@ -134,6 +138,16 @@ def profile(db: str | None, workload: str | None, fmt: str) -> None:
         "records_in_per_s_mean": lambda v: f"{v:,.1f}", "avg_record_bytes": lambda v: f"{v:,.0f} B",
     }  # fmt: skip
     emit(df, fmt, table_fmt)
+
+
+def _register() -> None:
+    """Commands that live beside the feature they drive."""
+    from exitkit.cli_workload import schema
+
+    cli.add_command(schema)
+
+
+_register()
 
 
 def main() -> None:

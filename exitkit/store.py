@@ -22,7 +22,7 @@ def db_path(db: str | Path | None = None) -> Path:
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
@@ -30,6 +30,14 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"{path}: cannot open the store ({msg.splitlines()[0]})") from None
     except duckdb.Error as exc:
         raise StoreError(f"{path}: not a DuckDB store ({str(exc).splitlines()[0]})") from None
+    quiet(con)
+    return con
+
+
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """No DuckDB progress bar: it writes to stdout and would corrupt JSON/CSV output."""
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def init(con: duckdb.DuckDBPyConnection) -> None:
@@ -58,7 +66,7 @@ def open_store(db: str | Path | None = None, *, write: bool = False) -> Iterator
 
 def memory_store() -> duckdb.DuckDBPyConnection:
     """An in-memory store with the full schema (tests, what-if notebooks)."""
-    con = duckdb.connect(":memory:")
+    con = quiet(duckdb.connect(":memory:"))
     init(con)
     return con
 

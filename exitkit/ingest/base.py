@@ -165,8 +165,8 @@ def finite(value: object, source: Source, line: int | None = None, what: str = "
     """A finite float from a JSON/text value, or a `BadExport` naming the file and line."""
     try:
         f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise source.fail(f"{what} {value!r} is not a number", line) from None
+    except (TypeError, ValueError, OverflowError):
+        raise source.fail(f"{what} {str(value)[:40]!r} is not a number", line) from None
     if not math.isfinite(f):
         raise source.fail(f"{what} {value!r} is not a finite number", line)
     return f
