@@ -92,11 +92,15 @@ offsets AS (
     SELECT * FROM consumer_offsets
     QUALIFY source_id = max(source_id) OVER (PARTITION BY cluster, consumer_group)
 ),
+-- Lag of a group on a topic is the sum over its partitions (as the profile counts lag
+-- series); the topic's max lag is the largest group's.
+group_lag AS (
+    SELECT cluster, topic, consumer_group, sum(lag) AS lag
+    FROM offsets WHERE topic IS NOT NULL AND current_offset IS NOT NULL GROUP BY ALL
+),
 groups AS (
-    SELECT cluster, topic,
-        count(DISTINCT consumer_group) FILTER (WHERE current_offset IS NOT NULL) AS consumer_groups,
-        max(lag) FILTER (WHERE current_offset IS NOT NULL) AS max_lag
-    FROM offsets WHERE topic IS NOT NULL GROUP BY ALL
+    SELECT cluster, topic, count(DISTINCT consumer_group) AS consumer_groups, max(lag) AS max_lag
+    FROM group_lag GROUP BY ALL
 ),
 group_clusters AS (SELECT DISTINCT cluster FROM consumer_offsets),
 topics AS (

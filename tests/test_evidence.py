@@ -58,9 +58,10 @@ def test_topic_facts_from_cli_exports(c1: duckdb.DuckDBPyConnection) -> None:
         ("c1", "audit.log", 1, 1, -1, -1, "delete", None, 0, None),
         # partitions 0..3 one replica each: 100 + 200 (200 vs lagging 150) + 300 + 400
         ("c1", "events-2024", 4, 2, 172800000, 1073741824, "delete", 1000, 2, 12),
-        # 1000 + 2010 + 3000 (the 9999-byte future replica is ignored); audit lag 500 is the max;
+        # 1000 + 2010 + 3000 (the 9999-byte future replica is ignored); lag is per group summed over
+        # partitions: audit 500 + 50 = 550 beats billing 212 + 250 = 462;
         # fraud has no committed offset so only audit and billing count
-        ("c1", "orders.v1", 3, 3, 259200000, -1, "compact,delete", 6010, 2, 500),
+        ("c1", "orders.v1", 3, 3, 259200000, -1, "compact,delete", 6010, 2, 550),
         # no override: inherits the broker default log.retention.minutes=2880 (over hours=72)
         ("c1", "orders.v1.dlq", 1, 3, 172800000, -1, "delete", None, 0, None),
     ]
