@@ -1,0 +1,178 @@
+"""A workload's cost: workload file + measured profile → cost inputs → every candidate's lines.
+
+The one place where the workload model (units parsed, provenance) meets the cost model
+(plain SI inputs). Reports, the CLI and the notebooks all call `workload_cost`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from exitkit.cost import (
+    MIGRATION_TOOLS,
+    Assumptions,
+    ConsumerReplay,
+    CostInputs,
+    CostResult,
+    Labor,
+    Migration,
+    Recovery,
+    Traffic,
+    evaluate,
+)
+from exitkit.prices import Catalog, load_catalog
+from exitkit.workload import Workload
+from exitkit.workload_profile import WorkloadProfile, workload_profile
+
+DEFAULT_RETENTION_S = 7 * 86400.0  # Kafka's default retention.ms, used when nothing tells
+
+
+@dataclass(frozen=True)
+class WorkloadCost:
+    """Everything a report needs about one workload's money: inputs, catalog, result, notes."""
+
+    workload: Workload
+    profile: WorkloadProfile
+    inputs: CostInputs
+    catalog: Catalog
+    result: CostResult
+    notes: tuple[str, ...]
+
+
+def price_overrides(workload: Workload) -> dict[str, float]:
+    """The workload's `prices:` plus its `discounts:` as `discount.<payee>` catalog overrides."""
+    out: dict[str, float] = dict(workload.prices)
+    out.update({f"discount.{payee}": share for payee, share in workload.discounts.items()})
+    return out
+
+
+def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, list[str]]:
+    """Adapt a workload and its profile onto the cost model's SI inputs (with notes on fallbacks)."""
+    notes: list[str] = []
+    if wp.write_bytes_per_s_mean is None:
+        raise workload.fail(
+            "traffic.write_rate", "no measured write rate for the selected topics; set traffic.write_rate"
+        )
+    write = wp.write_bytes_per_s_mean
+    peak = max(v for v in (wp.write_bytes_per_s_peak, wp.write_bytes_per_s_p95, write) if v is not None)
+    fan_out = wp.fan_out
+    if fan_out is None:
+        raise workload.fail("traffic.fan_out", "no measured read rate for the selected topics; set traffic.fan_out")
+    retention_s = wp.retention_s
+    if retention_s is None or retention_s < 0:
+        if wp.retained_bytes and write > 0:
+            retention_s = wp.retained_bytes / write
+            notes.append(f"retention unknown: {retention_s / 86400:.1f} days derived from retained bytes ÷ write rate")
+        else:
+            retention_s = DEFAULT_RETENTION_S
+            notes.append("retention unknown or unlimited: Kafka's default 7 days assumed; set traffic.retention")
+    a = workload.assumptions
+    if a.migration.tool not in MIGRATION_TOOLS:
+        raise workload.fail(
+            "assumptions.migration.tool",
+            f"{a.migration.tool!r} has no cost model yet; expected one of {', '.join(MIGRATION_TOOLS)}",
+        )
+    try:
+        traffic = Traffic(
+            write_bytes_per_s=write,
+            write_peak_bytes_per_s=peak,
+            fan_out=fan_out,
+            retention_s=retention_s,
+            partitions=wp.partitions,
+            retained_bytes=wp.retained_bytes,
+            avg_record_bytes=wp.avg_record_bytes,
+            records_per_s=wp.records_in_per_s_mean,
+            topics=max(1, len(wp.topics)),
+        )
+        replay = a.recovery.consumer_replay
+        assumptions = Assumptions(
+            replication_factor=a.replication_factor,
+            zone_aware_consumers=1.0 if a.zone_aware_consumers else 0.0,
+            private_link=a.private_link,
+            storage_headroom=a.storage_headroom,
+            local_retention_s=a.local_retention,
+            broker_utilization=a.broker_utilization,
+            month_hours=a.month_hours,
+            growth_per_year=a.growth_per_year,
+            recovery=Recovery(
+                broker_replacement=a.recovery.broker_replacement,
+                partition_reassignment=a.recovery.partition_reassignment,
+                zone_failover=a.recovery.zone_failover,
+                consumer_replay=ConsumerReplay(per_year=replay.per_year, hours_of_data=replay.hours_of_data),
+            ),
+            migration=Migration(dual_run_months=a.migration.dual_run_months, tool=a.migration.tool),
+            labor=Labor(hourly_rate=a.labor.hourly_rate, hours_per_month=dict(a.labor.hours_per_month)),
+        )
+        inputs = CostInputs(
+            traffic=traffic,
+            name=workload.name,
+            region=workload.region,
+            zones=workload.zones,
+            assumptions=assumptions,
+            source_platform=workload.source.platform,
+        )
+    except ValueError as exc:  # the cost model's own range checks: "field: expected …"
+        field, _, msg = str(exc).partition(": ")
+        raise workload.fail(field, msg or str(exc)) from None
+    return inputs, notes
+
+
+def workload_cost(
+    workload: Workload,
+    con: duckdb.DuckDBPyConnection | None = None,
+    *,
+    profile: WorkloadProfile | None = None,
+    catalog: Catalog | None = None,
+) -> WorkloadCost:
+    """Profile (unless given), adapt, price every candidate and today's platform."""
+    wp = profile or workload_profile(con, workload)
+    inputs, notes = cost_inputs(workload, wp)
+    cat = catalog or load_catalog(overrides=price_overrides(workload))
+    result = evaluate(inputs, cat, list(workload.candidates))
+    return WorkloadCost(workload, wp, inputs, cat, result, tuple(list(wp.notes) + notes))
+
+
+def lines_frame(result: CostResult) -> pd.DataFrame:
+    """Every cost line of every platform, one row each (the `costs.csv` and `--format csv` shape)."""
+    rows = []
+    for p in result.to_dict()["platforms"]:
+        for line in p["lines"]:
+            rows.append({"platform": p["platform"], "today": p.get("today", False), **line})
+    cols = [
+        "platform",
+        "today",
+        "state",
+        "path",
+        "item",
+        "quantity",
+        "unit",
+        "unit_price",
+        "monthly_usd",
+        "payee",
+        "source",
+        "price_key",
+    ]
+    df = pd.DataFrame(rows)
+    return df[[c for c in cols if c in df] + [c for c in df if c not in cols]] if rows else pd.DataFrame(columns=cols)
+
+
+def totals_frame(result: CostResult) -> pd.DataFrame:
+    """One row per platform: steady, abnormal, total monthly USD and one-time migration USD."""
+    rows = []
+    for p in result.to_dict()["platforms"]:
+        m, o = p["monthly_usd"], p["one_time_usd"]
+        rows.append(
+            {
+                "platform": p["platform"],
+                "name": p["name"],
+                "today": p.get("today", False),
+                "steady_usd": m["steady"],
+                "abnormal_usd": m["abnormal"],
+                "total_usd": m["total"],
+                "migration_usd": o["migration"],
+            }
+        )
+    return pd.DataFrame(rows)
