@@ -135,6 +135,27 @@ def workload_cost(
     return WorkloadCost(workload, wp, inputs, cat, result, tuple(list(wp.notes) + notes))
 
 
+def incomplete_platforms(wc: WorkloadCost) -> dict[str, list[str]]:
+    """Platforms with a line priced at 0 because the catalog has no price yet: {platform: keys}.
+
+    Such a total is a lower bound; it must never be shown as "the cheapest" without saying so.
+    """
+    out: dict[str, list[str]] = {}
+    for p in wc.result.platforms:
+        keys = sorted(
+            {
+                ln.price_key
+                for ln in p.lines
+                if ln.price_key in wc.catalog.prices
+                and wc.catalog.prices[ln.price_key].unpriced
+                and ln.price_key not in wc.catalog.overridden
+            }
+        )
+        if keys:
+            out[p.platform] = keys
+    return out
+
+
 def lines_frame(result: CostResult) -> pd.DataFrame:
     """Every cost line of every platform, one row each (the `costs.csv` and `--format csv` shape)."""
     rows = []

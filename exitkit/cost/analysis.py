@@ -230,3 +230,60 @@ def scenario_grid(
     return ScenarioGrid(
         ids, list(write_multipliers), list(fan_outs), list(retention_days), list(zone_aware_shares), totals
     )
+
+
+def scenario_sweeps(
+    inputs: CostInputs,
+    catalog: Catalog,
+    platforms: Iterable[str] | None = None,
+    write_multipliers: Sequence[float] = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
+    fan_outs: Sequence[float] | None = None,
+    retention_days: Sequence[float] | None = None,
+    zone_aware_shares: Sequence[float] = (0.0, 0.5, 1.0),
+) -> list[dict]:
+    """One-at-a-time sweeps around the workload's own values, for kernel-free report sliders.
+
+    Each parameter moves through its values with every other parameter at the workload's base
+    (write ×1, measured fan-out, measured retention, the workload's zone-aware share); the base
+    value is always among the steps. Rows: write_multiplier, fan_out, retention_days,
+    zone_aware_share, platform, monthly_usd (steady + abnormal, no migration). Far cheaper than
+    the full `scenario_grid` (Σ values, not Π values, evaluations).
+    """
+    t, a = inputs.traffic, inputs.assumptions
+    base = {
+        "write_multiplier": 1.0,
+        "fan_out": round(t.fan_out, 2),
+        "retention_days": round(t.retention_s / DAY_S, 2),
+        "zone_aware_share": float(a.zone_aware_consumers),
+    }
+    values = {
+        "write_multiplier": list(write_multipliers),
+        "fan_out": list(fan_outs or (1.0, 2.0, 3.0, 5.0, 8.0)),
+        "retention_days": list(retention_days or (1.0, 3.0, 7.0, 14.0, 30.0)),
+        "zone_aware_share": list(zone_aware_shares),
+    }
+    for k in values:
+        values[k] = sorted(set(values[k]) | {base[k]})
+    ids = [p.platform for p in evaluate(inputs, catalog, platforms, migration=False).platforms]
+    rows: list[dict] = []
+    seen: set[tuple] = set()
+    for param, steps in values.items():
+        for v in steps:
+            state = {**base, param: v}
+            key = tuple(state.values())
+            if key in seen:
+                continue
+            seen.add(key)
+            x = _grow(inputs, state["write_multiplier"])
+            keep_measured = x.traffic.retained_bytes is not None and state["retention_days"] == base["retention_days"]
+            x = x.scaled(
+                traffic__fan_out=state["fan_out"],
+                traffic__retention_s=state["retention_days"] * DAY_S
+                if state["retention_days"] != base["retention_days"]
+                else t.retention_s,
+                traffic__retained_bytes=x.traffic.retained_bytes if keep_measured else None,
+                assumptions__zone_aware_consumers=state["zone_aware_share"],
+            )
+            totals = evaluate(x, catalog, ids, migration=False).totals()
+            rows.extend({**state, "platform": pid, "monthly_usd": totals[pid]} for pid in ids)
+    return rows

@@ -1,0 +1,76 @@
+"""Per-workload data files beside the HTML: `<name>.costs.csv` and a finance-formatted `<name>.xlsx`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from exitkit.costing import lines_frame, totals_frame
+from exitkit.report_view import ReportContext, headline, load_context
+from exitkit.workload import Workload
+
+USD_FORMAT = '"$"#,##0.00'
+USD_PRICE_FORMAT = '"$"#,##0.000000'
+
+
+def write_data_files(wl: Workload, db: str | None, out: Path) -> dict:
+    """Evaluate the workload once more, write CSV and XLSX, return what the fleet index shows."""
+    ctx = load_context(wl.path, db)
+    csv_path = out / f"{wl.name}.costs.csv"
+    lines_frame(ctx.result).to_csv(csv_path, index=False)
+    xlsx_path = write_xlsx(ctx, out / f"{wl.name}.xlsx")
+    h = headline(ctx)
+    return {
+        "costs_csv": str(csv_path),
+        "xlsx": str(xlsx_path),
+        "cheapest": h["cheapest"],
+        "monthly_savings_usd": h["monthly_savings_usd"],
+        "recommendation": h["recommendation"],
+        "gates": h["gates"],
+    }
+
+
+def write_xlsx(ctx: ReportContext, path: Path) -> Path:
+    """Sheets: Totals, Cost lines, Prices, Projection — USD formatted, headers frozen, widths set."""
+    from exitkit.prices import catalog_frame
+
+    totals = totals_frame(ctx.result).rename(
+        columns={
+            "steady_usd": "steady_usd_month",
+            "abnormal_usd": "abnormal_usd_month",
+            "total_usd": "total_usd_month",
+            "migration_usd": "migration_usd_one_time",
+        }
+    )
+    lines = lines_frame(ctx.result)
+    prices = catalog_frame(ctx.cost.catalog, ctx.result.price_keys())
+    projection = pd.DataFrame(ctx.projection)
+    sheets = {"Totals": totals, "Cost lines": lines, "Prices": prices, "Projection": projection}
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name, index=False)
+            _format(xw.book[name], df)
+        ws = xw.book["Totals"]
+        ws.cell(
+            row=len(totals) + 3,
+            column=1,
+            value=f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD",
+        )
+    return path
+
+
+def _format(ws, df: pd.DataFrame) -> None:
+    from openpyxl.styles import Font
+
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for idx, col in enumerate(df.columns, start=1):
+        letter = ws.cell(row=1, column=idx).column_letter
+        sample = [str(col)] + [str(v) for v in df[col].head(200)]
+        ws.column_dimensions[letter].width = min(60, max(10, max(len(s) for s in sample) + 2))
+        fmt = USD_PRICE_FORMAT if col == "unit_price" else USD_FORMAT if "usd" in str(col) else None
+        if fmt:
+            for row in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
+                row[0].number_format = fmt
