@@ -1,9 +1,14 @@
 """Regenerate notebooks/workload_report.ipynb (the report notebook is generated, so it stays thin and reviewable)."""
 
+from pathlib import Path
+
 import nbformat as nbf
 
 nb = nbf.v4.new_notebook()
-md = lambda s: nbf.v4.new_markdown_cell(s)
+
+
+def md(s):
+    return nbf.v4.new_markdown_cell(s)
 
 
 def code(s, tags=()):
@@ -81,4 +86,4 @@ cells = [
 nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nb.metadata["language_info"] = {"name": "python"}
-nbf.write(nb, "notebooks/workload_report.ipynb")
+nbf.write(nb, Path(__file__).resolve().parents[1] / "notebooks" / "workload_report.ipynb")
