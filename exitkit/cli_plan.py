@@ -12,15 +12,10 @@ FORMATS = click.Choice(["table", "json"])
 
 
 def _cost_result(con, workload):
-    """The cost model's result for the workload, when the package offers a workload adapter.
+    """The cost model's result for the workload (`exitkit.costing.workload_cost`)."""
+    from exitkit.costing import workload_cost
 
-    Looks for `exitkit.cost.cost_workload(con, workload)` (the cost owner's adapter); without it
-    the plan's cost_model gate is no_evidence and says so.
-    """
-    import exitkit.cost as cost
-
-    adapter = getattr(cost, "cost_workload", None)
-    return adapter(con, workload) if adapter is not None else None
+    return workload_cost(workload, con)
 
 
 @click.command()

@@ -97,9 +97,16 @@ def build_plan(con: duckdb.DuckDBPyConnection | None, workload: Workload, cost_r
     """The plan for `workload`: contract evidence, conflicts, boundaries, cutover, gates, decisions.
 
     `con` may be None (no exports: every export-based item is missing). `cost_result` is an
+    `exitkit.costing.WorkloadCost` (preferred: it knows which lines are unpriced) or an
     `exitkit.cost.CostResult` for this workload; without it cost_model is no_evidence.
     """
     inputs = plan_inputs(workload)
+    unpriced: dict[str, list[str]] = {}
+    if cost_result is not None and hasattr(cost_result, "result"):  # an exitkit.costing.WorkloadCost
+        from exitkit.costing import incomplete_platforms
+
+        unpriced = incomplete_platforms(cost_result)
+        cost_result = cost_result.result
     source = workload.source.platform
     candidates = list(workload.candidates) or [p for p in PLATFORMS if p != source]
     target = inputs.cutover.target
@@ -148,7 +155,7 @@ def build_plan(con: duckdb.DuckDBPyConnection | None, workload: Workload, cost_r
     for c in movable:
         by_cand[c] = {
             "contract_rehearsal": g.contract_rehearsal(rows, confl, inputs, c),
-            "cost_model": g.cost_model(cost_result, source, c),
+            "cost_model": g.cost_model(cost_result, source, c, unpriced),
             "data_boundary": g.data_boundary(required, c),
             "cutover_runbook": g.cutover_runbook(inputs, tool, c, validation),
             "ownership": g.ownership(inputs.owners),

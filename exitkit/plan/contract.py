@@ -53,8 +53,13 @@ def scope_of(con: duckdb.DuckDBPyConnection | None, workload: Workload) -> Scope
     topics = tuple(zip(profile["cluster"], profile["topic"], strict=True))
     frames: dict[str, list[pd.DataFrame]] = {}
     for cluster in sorted({c for c, _ in topics}):
-        ev = contract_evidence(con, cluster, [t for c, t in topics if c == cluster])
+        mine = {t for c, t in topics if c == cluster}
+        # topics=None, then filter here: contract_evidence's own topic filter drops the columns
+        # of an empty frame (e.g. no consumer_offsets export), see the report for the fix
+        ev = contract_evidence(con, cluster)
         for k, df in ev.items():
+            if "topic" in df.columns and k in ("topic_acls", "topic_principals", "consumer_groups"):
+                df = df[df["topic"].isin(mine)].reset_index(drop=True)
             frames.setdefault(k, []).append(df)
     evidence = {k: pd.concat(v, ignore_index=True) if len(v) > 1 else v[0] for k, v in frames.items()}
     compression = con.execute(

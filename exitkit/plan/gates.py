@@ -81,8 +81,15 @@ def contract_rehearsal(rows: list[dict], conflicts: list[Conflict], inputs: Plan
     )
 
 
-def cost_model(cost_result, source_platform: str, candidate: str) -> GateResult:
-    """The candidate is cheaper per month (steady + abnormal) than today, by the cost model."""
+def cost_model(
+    cost_result, source_platform: str, candidate: str, unpriced: dict[str, list[str]] | None = None
+) -> GateResult:
+    """The candidate is cheaper per month (steady + abnormal) than today, by the cost model.
+
+    A candidate whose lines include unpriced catalog keys has a lower-bound total: it cannot
+    pass on that number (no_evidence), though a lower bound already above today still fails.
+    """
+    unpriced = unpriced or {}
     if cost_result is None:
         return GateResult("no_evidence", "no cost result: run the cost model (exitkit cost) for this workload")
     try:
@@ -102,6 +109,18 @@ def cost_model(cost_result, source_platform: str, candidate: str) -> GateResult:
         f"today ({source_platform}): {today.total_usd:,.0f} USD/month",
         f"one-time migration {mig:,.0f} USD",
     ] + [f"warning: {w}" for w in getattr(cost_result, "warnings", [])]
+    if unpriced.get(candidate) and saving > 0:
+        keys = ", ".join(unpriced[candidate])
+        return GateResult(
+            "no_evidence", f"{candidate}'s total is a lower bound: unpriced catalog keys {keys}", evidence
+        )
+    if unpriced.get(source_platform) and saving <= 0:
+        keys = ", ".join(unpriced[source_platform])
+        return GateResult(
+            "no_evidence",
+            f"today's total is a lower bound (unpriced: {keys}); cannot say the candidate costs more",
+            evidence,
+        )
     if saving > 0:
         payback = mig / saving if saving else float("inf")
         return GateResult(
