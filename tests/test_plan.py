@@ -442,3 +442,19 @@ def test_to_json_shape_and_tables(con):
     assert list(tables["gates"]["gate"]) == ["contract_rehearsal", "cost_model", "data_boundary", "cutover_runbook",
                                              "ownership"]  # fmt: skip
     assert len(tables["duplicates"]) == 1 and len(tables["contract"]) == 21
+
+
+def test_contract_example_template_validates():
+    from pathlib import Path
+
+    import yaml
+
+    example = yaml.safe_load((Path(__file__).parents[1] / "templates" / "contract.example.yaml").read_text())
+    wl = workload(topics=[], traffic={"write_rate": "1 MiB/s"}, **example)
+    inputs = plan_inputs(wl)
+    assert inputs.cutover.rollback.window == 72 * 3600
+    assert inputs.contract.security.boundary.required()["data_plane"] == ["customer-account", "cloud-provider"]
+    plan = build_plan(None, wl)
+    # the later transactions rehearsal (pass) supersedes the earlier fail on msk-standard
+    assert plan.gates_by_candidate["msk-standard"]["contract_rehearsal"].status == "pass"
+    assert plan.gates["ownership"].status == "pass"
