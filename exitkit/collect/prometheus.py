@@ -13,6 +13,8 @@ two chunks is lost. One file per selector and chunk; empty answers are not writt
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import re
@@ -50,10 +52,15 @@ def _quote(value: str) -> str:
     return json.dumps(value)  # PromQL string literals use Go escaping, which JSON's is a subset of
 
 
+@functools.cache
+def _table() -> dict[str, Any]:
+    text = resources.files("exitkit.ingest").joinpath("prometheus_metrics.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
 def load_rules() -> list[dict[str, Any]]:
     """The `metrics:` rules of the readers' YAML table."""
-    text = resources.files("exitkit.ingest").joinpath("prometheus_metrics.yaml").read_text(encoding="utf-8")
-    return list(yaml.safe_load(text)["metrics"])
+    return copy.deepcopy(_table()["metrics"])
 
 
 def selectors(rules: list[dict[str, Any]] | None = None) -> list[Selector]:
