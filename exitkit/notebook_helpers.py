@@ -194,11 +194,14 @@ def prepare_store(db: str | Path = "", exports: str | Path = "", cluster: str = 
     - `exports` only: a fresh store in a temp dir, `exports` ingested into it;
     - `db` and `exports`: `exports` ingested into `db` (files already loaded are skipped);
     - `db` only: that store as it is.
-    `cluster` names the cluster for exports that do not (CLI outputs), as `--cluster` does.
+    `cluster` names the cluster for exports that do not (CLI outputs), as `--cluster` does
+    (a glob is ignored here: it only filters the profile, see `cluster_filter`).
     """
     from exitkit.ingest import ingest
 
     reports = pd.DataFrame(columns=REPORT_COLUMNS)
+    if any(ch in cluster for ch in "*?["):
+        cluster = ""  # a glob filters the profile; it cannot name the cluster of an export
     if not str(db) and not str(exports):
         path = demo_store()
         return NotebookStore(path, connect(path), demo=True, reports=reports)
@@ -298,13 +301,13 @@ def cluster_filter(profile_df: pd.DataFrame, cluster: str = "") -> pd.DataFrame:
     return out
 
 
-def top_topic(profile_df: pd.DataFrame) -> tuple[str, str]:
-    """(cluster, topic) with the highest mean write rate."""
+def top_topics(profile_df: pd.DataFrame, n: int = 10) -> list[tuple[str, str]]:
+    """The `n` (cluster, topic) pairs with the highest mean write rate, largest first."""
     known = profile_df[profile_df["write_bytes_per_s_mean"].map(_known)]
     if known.empty:
         raise ValueError("no topic has a measured write rate")
-    row = known.loc[pd.to_numeric(known["write_bytes_per_s_mean"]).idxmax()]
-    return str(row["cluster"]), str(row["topic"])
+    known = known.assign(_w=pd.to_numeric(known["write_bytes_per_s_mean"])).sort_values("_w", ascending=False)
+    return [(str(c), str(t)) for c, t in zip(known["cluster"].head(n), known["topic"].head(n), strict=True)]
 
 
 def profile_row(profile_df: pd.DataFrame, topic: tuple[str, str]) -> pd.Series:
@@ -340,6 +343,17 @@ def totals_html(rows: Iterable[Mapping], caption: str = "") -> str:
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption style='text-align:left'>{e(caption)}</caption>" if caption else ""
     return f"<table class='exitkit-totals'>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def totals_table(result) -> pd.io.formats.style.Styler:
+    """`exitkit.costing.totals_frame` of a `CostResult` with USD formats (today's platform marked)."""
+    from exitkit.costing import totals_frame
+
+    df = totals_frame(result)
+    df["name"] = [n + (" (today)" if t else "") for n, t in zip(df["name"], df["today"], strict=True)]
+    df = df.drop(columns=["today"])
+    money = {c: _fmt_or_dash(usd) for c in df.columns if c.endswith("_usd")}
+    return df.style.format(money).hide(axis="index")
 
 
 # --- cost analysis adapters -------------------------------------------------------------
@@ -388,6 +402,12 @@ def projection_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
     wide["cumulative_usd"] = last.reindex(order)
     wide["one_time_usd"] = df[df["year"] == 1].set_index("platform")["one_time_usd"].reindex(order)
     return wide.reset_index()
+
+
+def projection_table(rows: Iterable[Mapping]) -> pd.io.formats.style.Styler:
+    """`projection_frame` with USD formats."""
+    df = projection_frame(rows)
+    return df.style.format({c: _fmt_or_dash(usd) for c in df.columns if c.endswith("_usd")}).hide(axis="index")
 
 
 def projection_figure(rows: Iterable[Mapping], names: Mapping[str, str] | None = None) -> go.Figure:

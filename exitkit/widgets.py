@@ -167,7 +167,7 @@ class TopicPicker:
             style=style, layout=wide,
         )  # fmt: skip
         self.write_button = w.Button(description="Write workload file", button_style="primary", icon="save")
-        self.summary = w.HTML()
+        self.summary = w.HTML(layout=w.Layout(margin="0 0 0 2em"))
         self.status = w.HTML()
 
         self.filter.observe(lambda _: self._refresh_options(), "value")
@@ -188,7 +188,7 @@ class TopicPicker:
             [self.name, self.title, self.platform, self.cluster, self.region, self.zones, self.candidates,
              w.HTML("<small>candidates: none selected = every platform</small>"), self.write_button, self.status]
         )  # fmt: skip
-        self.widget = w.VBox([left, w.HBox([form, self.summary], layout=w.Layout(gap="2em"))])
+        self.widget = w.VBox([left, w.HBox([form, self.summary])])
 
     # -- display
     def _repr_mimebundle_(self, **kwargs):
