@@ -257,10 +257,11 @@ def contract_evidence(
     patterns = list(topics) if topics is not None else None
 
     def scoped(df: pd.DataFrame, by_topic: bool = False) -> pd.DataFrame:
+        # .loc with a bool mask: an empty object-dtype mask would select columns, not rows
         if cluster is not None:
-            df = df[df["cluster"] == cluster]
+            df = df.loc[(df["cluster"] == cluster).astype(bool)]
         if by_topic and patterns is not None:
-            df = df[df["topic"].map(lambda t: any(fnmatchcase(t, p) for p in patterns))]
+            df = df.loc[df["topic"].map(lambda t: any(fnmatchcase(t, p) for p in patterns)).astype(bool)]
         return df.reset_index(drop=True)
 
     topic_acls = scoped(con.execute(_TOPIC_ACLS_SQL).df(), by_topic=True)

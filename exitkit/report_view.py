@@ -65,7 +65,7 @@ def _plan(con, wl, wc):
         from exitkit.plan import build_plan
     except ImportError:
         return None
-    return build_plan(con, wl, wc.result)
+    return build_plan(con, wl, wc)
 
 
 # --- summary --------------------------------------------------------------------------------

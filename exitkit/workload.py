@@ -468,6 +468,12 @@ def parse_workload(text: str | dict, path: str = "<workload>") -> Workload:
             loc = tuple(field.split("."))
         raise _bad(path, _line_of(node, loc), field, message) from None
     wl._path = path
+    # contract / cutover / owners are defined by the plan step; validate them now so a typo
+    # there is one clear line at load time, like every other field (imported lazily: the plan
+    # models build on this module).
+    from exitkit.plan.models import plan_inputs
+
+    plan_inputs(wl)
     return wl
 
 

@@ -302,3 +302,11 @@ def test_mm2_latest_checkpoint_per_key(c1: duckdb.DuckDBPyConnection, tmp_path: 
         ("billing", "primary.events-2024", 3, 60, 55),
         ("billing", "primary.orders.v1", 0, 200, 180),
     ]
+
+
+def test_contract_evidence_with_a_topic_filter_and_no_group_export() -> None:
+    """Regression: an empty consumer-groups frame filtered by topic keeps its columns."""
+    con = store.memory_store()
+    config(con, 1, "c", "t", "partition_count", "3")
+    ev = evidence.contract_evidence(con, "c", topics=["t"])
+    assert len(ev["consumer_groups"]) == 0 and "partitions" in ev["consumer_groups"].columns

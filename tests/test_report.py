@@ -1,0 +1,118 @@
+"""`exitkit report`: batch outcomes, offline single-file HTML, data files that agree with `exitkit cost`."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from plotly.offline import get_plotlyjs
+
+from tests.conftest import WORKLOADS, XSS
+
+MAX_REPORT_BYTES = 6 * 1024 * 1024
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "workload_report.ipynb"
+
+
+def _by_name(batch):
+    return {r["name"]: r for r in batch["results"]}
+
+
+def test_broken_workload_fails_alone_and_is_listed_with_its_error(report_batch):
+    r = _by_name(report_batch)
+    assert r["telemetry"]["status"] == "ok" and r["hostile"]["status"] == "ok"
+    assert r["broken"]["status"] == "failed"
+    assert "surprise" in r["broken"]["error"] and "unknown key" in r["broken"]["error"]
+    summary = json.loads((report_batch["dir"] / "summary.json").read_text())
+    rows = {w["name"]: w for w in summary["workloads"]}
+    assert rows["broken"]["status"] == "failed" and "surprise" in rows["broken"]["error"]
+    assert rows["telemetry"]["html"].endswith("telemetry.html")
+    index = (report_batch["dir"] / "index.html").read_text()
+    assert 'href="telemetry.html"' in index and 'href="hostile.html"' in index
+    assert "surprise" in index and "failed" in index
+
+
+def test_cli_exits_non_zero_when_any_workload_fails(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsource: {platform: msk-standard}\nregion: us-east-1\nsurprise: 1\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "exitkit", "report", str(bad), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 1
+    assert "failed  bad" in out.stderr and "index.html" in out.stdout
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["workloads"][0]["status"] == "failed"
+
+
+@pytest.mark.parametrize("name", ["telemetry", "hostile"])
+def test_report_is_one_offline_file_without_code(report_batch, name):
+    html_path = report_batch["dir"] / f"{name}.html"
+    html = html_path.read_text(encoding="utf-8")
+    assert html_path.stat().st_size <= MAX_REPORT_BYTES
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
+    assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?https?:", html, re.I)
+    assert not re.search(r"url\(\s*[\"']?https?:", html, re.I)
+    assert html.count(get_plotlyjs().split("\n", 2)[1]) == 1  # plotly.js embedded exactly once
+    nb = json.loads(NOTEBOOK.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            for line in "".join(cell["source"]).splitlines():
+                if line.strip() and not line.startswith("#"):
+                    assert line.strip() not in html, f"code leaked into the report: {line!r}"
+    assert not re.search(r'class="[^"]*celltag_(injected-)?parameters', html)  # no parameter cells at all
+    assert not re.search(r'class="[^"]*jp-InputArea', html)  # no code inputs
+
+
+def test_hostile_title_is_escaped(report_batch):
+    html = (report_batch["dir"] / "hostile.html").read_text(encoding="utf-8")
+    assert XSS not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_xlsx_and_csv_totals_equal_exitkit_cost(report_batch):
+    cost = subprocess.run(
+        [sys.executable, "-m", "exitkit", "cost", "--workload", str(WORKLOADS / "telemetry.yaml"), "--db", str(report_batch["db"]), "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    expected = {p["platform"]: p for p in json.loads(cost.stdout)["platforms"]}
+    wb = load_workbook(report_batch["dir"] / "telemetry.xlsx")
+    assert {"Totals", "Cost lines", "Prices", "Projection"} <= set(wb.sheetnames)
+    ws = wb["Totals"]
+    header = [c.value for c in ws[1]]
+    rows = [
+        dict(zip(header, (c.value for c in row), strict=False))
+        for row in ws.iter_rows(min_row=2)
+        if row[0].value in expected
+    ]
+    assert {r["platform"] for r in rows} == set(expected)
+    for r in rows:
+        e = expected[r["platform"]]
+        assert r["steady_usd_month"] == pytest.approx(e["monthly_usd"]["steady"], rel=1e-9)
+        assert r["total_usd_month"] == pytest.approx(e["monthly_usd"]["total"], rel=1e-9)
+        assert r["migration_usd_one_time"] == pytest.approx(e["one_time_usd"]["migration"], rel=1e-9)
+    assert ws.cell(row=2, column=header.index("total_usd_month") + 1).number_format.startswith('"$"')
+    import pandas as pd
+
+    csv = pd.read_csv(report_batch["dir"] / "telemetry.costs.csv")
+    for pid, e in expected.items():
+        sub = csv[(csv.platform == pid) & csv.state.isin(["steady", "abnormal"])]
+        assert sub.monthly_usd.sum() == pytest.approx(e["monthly_usd"]["total"], rel=1e-9)
+
+
+def test_failed_notebook_is_kept_with_its_error(tmp_path, demo_db):
+    """A workload whose notebook raises (no measured traffic for its topics) keeps its executed notebook."""
+    from exitkit.report import run_reports
+
+    wl = tmp_path / "nomatch.yaml"
+    wl.write_text((WORKLOADS / "telemetry.yaml").read_text().replace("name: telemetry", "name: nomatch"))
+    import yaml
+
+    doc = yaml.safe_load(wl.read_text())
+    doc["topics"] = ["demo-msk:no-such-topic-*"]
+    wl.write_text(yaml.safe_dump(doc))
+    [r] = run_reports([wl], demo_db, tmp_path / "out", jobs=1)
+    assert r["status"] == "failed"
+    assert "no-such-topic" in r["error"]
