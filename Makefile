@@ -38,11 +38,11 @@ demo: $(STAMP)
 	$(BIN)/exitkit demo --out $(OUT)
 
 test: install-test
-	$(BIN)/ruff check exitkit tests bench
+	$(BIN)/ruff check exitkit tests bench tools
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(TSTAMP)
-	$(BIN)/ruff check exitkit tests bench
+	$(BIN)/ruff check exitkit tests bench tools
 	$(BIN)/ruff format --check exitkit tests bench
 
 clean:
