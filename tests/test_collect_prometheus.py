@@ -211,3 +211,28 @@ def test_wrong_token_is_one_line_naming_the_env_var(tmp_path):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "HTTP 401" in lines[0] and "PROMETHEUS_TOKEN" in lines[0]
     assert "not-the-token-123" not in result.output
+
+
+def test_ingest_errors_are_error_lines_and_exit_2(tmp_path):
+    """Series without a cluster label and no --cluster: the collection is kept, the ingest refuses."""
+
+    def tiny(req):
+        q = req.query
+        if "bytesin_total" not in q["query"]:
+            return reply_json({"status": "success", "data": {"resultType": "matrix", "result": []}})
+        s = int(q["start"])
+        values = [[s + i * 60, str(1e6 + i * 6e4)] for i in range(3)]
+        result = [{"metric": {"__name__": "kafka_server_brokertopicmetrics_bytesin_total", "topic": "t"},
+                   "values": values}]  # fmt: skip
+        return reply_json({"status": "success", "data": {"resultType": "matrix", "result": result}})
+
+    out, db = tmp_path / "o", tmp_path / "s.duckdb"
+    with serve(tiny) as server:
+        result = CliRunner().invoke(
+            collect, ["prometheus", "--url", server.url, "--days", "1", "--out", str(out), "--ingest", "--db", str(db)]
+        )
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "pass --cluster NAME" in errors[0]
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"  # the files are kept
+    assert not db.exists()  # all or nothing: no store was made
