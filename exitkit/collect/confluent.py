@@ -167,7 +167,6 @@ def collect(
             for metric, i, window in bar(jobs, f"confluent {cluster}", "query", progress):
                 body = json_bytes(request_body(metric, cluster, p.granularity, window))
                 base = f"{metric}/w{i:0{width}d}"
-                export.write(f"{base}.request.json", body, kind="request", metric=PREFIX + metric)
                 _pages(client, endpoint, body, base, metric, export, retry, stats)
     except BaseException as exc:
         export.abandon(str(exc) or type(exc).__name__)
@@ -196,6 +195,8 @@ def _pages(
         stats["requests"] += 1
         doc = _answer(response, endpoint, metric)
         stats["pages"] += 1
+        if page == 1:  # written once the API accepted it: a refused first call leaves no folder behind
+            export.write(f"{base}.request.json", body, kind="request", metric=PREFIX + metric)
         data = doc.get("data") or []
         if data:
             name = f"{base}.json" if page == 1 else f"{base}.page{page}.json"
