@@ -286,9 +286,11 @@ def demo(out_dir: str, jobs: int | None) -> None:
 
 def _register() -> None:
     """Commands that live beside the feature they drive."""
+    from exitkit.cli_collect import collect
     from exitkit.cli_plan import plan
     from exitkit.cli_workload import schema
 
+    cli.add_command(collect)
     cli.add_command(schema)
     cli.add_command(plan)
 

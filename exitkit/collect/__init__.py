@@ -11,9 +11,6 @@ the CLI can register `exitkit collect` without slowing every other command.
 
 from __future__ import annotations
 
-from exitkit.collect import _output
 from exitkit.collect.errors import CollectError, CredentialError
-
-_output.register_manifest_reader()
 
 __all__ = ["CollectError", "CredentialError"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
-MANIFEST_KIND = "exitkit-collect-manifest"
+from exitkit.ingest.collect_manifest import MANIFEST_KIND  # noqa: E402  (one definition, beside its reader)
 
 
 def utc_iso(ts: float | datetime) -> str:
@@ -111,36 +111,3 @@ def json_bytes(obj: Any) -> bytes:
 # would make the whole call fail as "not a recognized export". This reader claims only our
 # own manifests and stores nothing. (It belongs in exitkit/ingest/; registered from here until
 # the ingest owner moves it, see docs/collect.md.)
-
-_MANIFEST_HEAD = re.compile(r'^\s*\{\s*"kind"\s*:\s*"' + MANIFEST_KIND + '"')
-
-
-def register_manifest_reader() -> None:
-    from exitkit.ingest.base import _REGISTRY, Reader, ReadResult, Source, register
-
-    if "collect-manifest" in _REGISTRY:
-        return
-
-    def sniff(head: str, source: Source) -> bool:
-        return bool(_MANIFEST_HEAD.match(head))
-
-    def read(source: Source) -> ReadResult:
-        try:
-            doc = json.loads(source.text())
-        except json.JSONDecodeError as exc:
-            raise source.fail(f"not valid JSON ({exc.msg}); expected an exitkit collect manifest", exc.lineno) from None
-        what = f"{doc.get('source', '?')} {doc.get('cluster') or ''}".strip()
-        return ReadResult(
-            skip=True,
-            cluster=doc.get("cluster"),
-            notes=[f"collect manifest ({what}, {len(doc.get('files', []))} files, status {doc.get('status', '?')})"],
-        )
-
-    register(
-        Reader(
-            name="collect-manifest",
-            description="manifest.json written by `exitkit collect` (a companion: no rows)",
-            sniff=sniff,
-            read=read,
-        )
-    )
