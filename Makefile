@@ -38,12 +38,12 @@ demo: $(STAMP)
 	$(BIN)/exitkit demo --out $(OUT)
 
 test: install-test
-	$(BIN)/ruff check exitkit tests bench tools
+	$(BIN)/ruff check exitkit tests $(wildcard bench tools)
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(TSTAMP)
-	$(BIN)/ruff check exitkit tests bench tools
-	$(BIN)/ruff format --check exitkit tests bench
+	$(BIN)/ruff check exitkit tests $(wildcard bench tools)
+	$(BIN)/ruff format --check exitkit tests $(wildcard bench tools)
 
 clean:
 	rm -rf $(VENV) out data/demo *.duckdb .pytest_cache
