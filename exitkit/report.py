@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "workload_report.ipynb"
 TEMPLATES = ROOT / "templates"
 DEFAULT_TIMEOUT_S = 600
+# The worker enforces the timeout itself (interrupt, then kill the kernel) and saves the
+# notebook; the parent kills the worker's whole process tree only when it overruns by this.
+HARD_KILL_GRACE_S = 30.0
 
 
 def default_jobs() -> int:
@@ -40,15 +43,21 @@ def run_reports(
     jobs: int | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     progress: bool | None = None,
+    notebook: str | Path | None = None,
 ) -> list[dict]:
-    """Run every workload; return one result dict per workload (in the order given)."""
+    """Run every workload; return one result dict per workload (in the order given).
+
+    `notebook` replaces the kit's report notebook (same `parameters` cell: workload, db,
+    out_dir); tests use it to run small fault-injecting notebooks through the real batch.
+    """
     out = Path(out).resolve()
+    nb = str(Path(notebook).resolve()) if notebook else None
     out.mkdir(parents=True, exist_ok=True)
     db_abs = str(Path(db).resolve()) if db else None
     paths = [Path(w).resolve() for w in workloads]
     results: list[dict | None] = [None] * len(paths)
     with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
-        futures = {pool.submit(_run_worker, p, db_abs, out, timeout_s): i for i, p in enumerate(paths)}
+        futures = {pool.submit(_run_worker, p, db_abs, out, timeout_s, nb): i for i, p in enumerate(paths)}
         bar = tqdm(
             total=len(paths), desc="reports", unit="workload", disable=not progress if progress is not None else None
         )
@@ -62,8 +71,8 @@ def run_reports(
     return final
 
 
-def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float) -> dict:
-    """One workload in its own process group, killed whole (kernel included) on timeout."""
+def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float, notebook: str | None = None) -> dict:
+    """One workload in its own process group, killed whole (kernel included) if it overruns."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
         result_path = Path(tmp.name)
     cmd = [
@@ -80,6 +89,8 @@ def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float) -> 
     ]
     if db:
         cmd += ["--db", db]
+    if notebook:
+        cmd += ["--notebook", notebook]
     base = {
         "name": _fallback_name(workload),
         "workload": str(workload),
@@ -90,13 +101,13 @@ def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float) -> 
     }
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        _, stderr = proc.communicate(timeout=timeout_s)
+        _, stderr = proc.communicate(timeout=timeout_s + HARD_KILL_GRACE_S)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the worker, papermill and the kernel
+        _kill_tree(proc.pid)  # the worker, papermill and the kernel (which runs in its own session)
         proc.communicate()
         result_path.unlink(missing_ok=True)
         kept = _kept_notebook(out, workload)
-        return {**base, "ipynb": kept, "error": f"timed out after {timeout_s:g}s (per-workload timeout)"}
+        return {**base, "ipynb": kept, "error": f"timed out after {timeout_s:g}s (per-workload timeout; worker killed)"}
     try:
         result = json.loads(result_path.read_text() or "null")
     except (OSError, json.JSONDecodeError):
@@ -107,6 +118,27 @@ def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float) -> 
         last = [ln for ln in (stderr or "").strip().splitlines() if ln.strip()]
         return {**base, "error": f"worker exited {proc.returncode}: {last[-1] if last else 'no output'}"}
     return {**base, **result}
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a worker and every process below it, each in its own group too.
+
+    Jupyter starts kernels with `start_new_session`, so killing the worker's process group
+    alone would leave the kernel running (and computing) after the batch moved on.
+    """
+    import psutil
+
+    try:
+        procs = psutil.Process(pid).children(recursive=True)  # collected before the parent dies
+    except psutil.Error:
+        procs = []
+    for target in [pid, *(p.pid for p in procs)]:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(target, signal.SIGKILL)
+            except OSError:
+                pass
+    psutil.wait_procs(procs, timeout=5)
 
 
 def _kept_notebook(out: Path, workload: Path) -> str | None:

@@ -1,21 +1,85 @@
 """One workload's report, in its own process: validate → data files → papermill → HTML.
 
 Run by `exitkit.report.run_reports`; writes its result as JSON to `--result`.
+
+The per-workload timeout is kept here, so a slow workload still leaves its executed notebook
+and a clear cause: at the deadline a watchdog interrupts the kernel (SIGINT, as Jupyter's
+"interrupt" does); papermill records the interrupted cell and saves the notebook. A kernel
+that ignores the interrupt is killed after a grace period (papermill then saves the notebook
+as far as it got). The parent (`exitkit.report`) kills the whole process tree only if this
+process itself stops answering.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
+import threading
 import traceback
 from pathlib import Path
 
 from exitkit.errors import ExitkitError
 
+INTERRUPT_GRACE_S = 5.0  # after the interrupt, how long a kernel may take before it is killed
 
-def run_one(workload: Path, db: str | None, out: Path, timeout_s: float) -> dict:
+
+def kernel_tree() -> list:
+    """Every process below this one (the kernel, and anything the notebook started)."""
+    import psutil
+
+    try:
+        return psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def signal_tree(procs: list, sig: int) -> None:
+    """Send `sig` to each process and its process group (kernels run in their own session)."""
+    for p in procs:
+        for send in (os.killpg, os.kill):
+            try:
+                send(p.pid, sig)
+            except OSError:
+                pass
+
+
+class Watchdog:
+    """Interrupts, then kills, the kernel when the workload's time is up."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self.fired = threading.Event()
+        self.killed = False
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Watchdog:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+
+    def _run(self) -> None:
+        if self._done.wait(self.timeout_s):
+            return
+        self.fired.set()
+        signal_tree(kernel_tree(), signal.SIGINT)
+        if self._done.wait(INTERRUPT_GRACE_S):
+            return
+        self.killed = True
+        signal_tree(kernel_tree(), signal.SIGKILL)
+
+
+def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, notebook: str | Path | None = None) -> dict:
+    import time
+
     from exitkit.report import NOTEBOOK, render_html
     from exitkit.workload import load_workload
+
+    started = time.monotonic()
 
     result: dict = {"status": "failed", "workload": str(workload)}
     try:
@@ -35,23 +99,33 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float) -> dict
 
     nb_path = out / f"{wl.name}.ipynb"
     result["ipynb"] = str(nb_path)
-    try:
-        nb = pm.execute_notebook(
-            str(NOTEBOOK),
-            str(nb_path),
-            parameters={"workload": str(workload), "db": db or "", "out_dir": str(out)},
-            kernel_name="python3",
-            language="python",
-            progress_bar=False,
-            execution_timeout=int(timeout_s),
-        )
-    except pm.PapermillExecutionError as exc:
-        return {
-            **result,
-            "error": f"notebook cell {exc.cell_index} raised {exc.ename}: {' '.join(str(exc.evalue).split())}",
-        }
-    except Exception as exc:  # noqa: BLE001 - dead kernel, start timeout: recorded, never fatal to the batch
-        return {**result, "error": f"notebook did not finish: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
+    remaining = max(1.0, timeout_s - (time.monotonic() - started))
+    cell = None
+    with Watchdog(remaining) as dog:
+        try:
+            nb = pm.execute_notebook(
+                str(notebook or NOTEBOOK),
+                str(nb_path),
+                parameters={"workload": str(workload), "db": db or "", "out_dir": str(out)},
+                kernel_name="python3",
+                language="python",
+                progress_bar=False,
+                execution_timeout=max(1, int(timeout_s)),
+            )
+            error = None
+        except pm.PapermillExecutionError as exc:
+            cell = exc.cell_index
+            error = f"notebook cell {exc.cell_index} raised {exc.ename}: {' '.join(str(exc.evalue).split())}"
+        except Exception as exc:  # noqa: BLE001 - dead kernel, start timeout: recorded, never fatal to the batch
+            error = f"notebook did not finish: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+    if dog.fired.is_set() and error is not None:
+        if dog.killed:
+            how = "the kernel ignored the interrupt and was killed"
+        else:
+            how = "kernel interrupted" + (f" in notebook cell {cell}" if cell is not None else f" ({error})")
+        return {**result, "error": f"timed out after {timeout_s:g}s (per-workload timeout): {how}"}
+    if error is not None:
+        return {**result, "error": error}
     html_path = out / f"{wl.name}.html"
     render_html(nbformat.from_dict(nb), html_path, title=wl.title or wl.name)
     result.update(status="ok", html=str(html_path), error=None)
@@ -65,9 +139,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--result", type=Path, required=True)
     ap.add_argument("--timeout", type=float, default=600)
+    ap.add_argument(
+        "--notebook", type=Path, help="report notebook to run (default: the kit's); tests pass fault notebooks"
+    )
     args = ap.parse_args()
     try:
-        result = run_one(args.workload, args.db, args.out, args.timeout)
+        result = run_one(args.workload, args.db, args.out, args.timeout, args.notebook)
     except Exception as exc:  # noqa: BLE001 - a bug still becomes a recorded failure
         result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc(limit=5)}
     args.result.write_text(json.dumps(result, default=str))
