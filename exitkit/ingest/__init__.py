@@ -10,8 +10,11 @@ import gzip
 import hashlib
 import importlib
 import pkgutil
+import threading
 import zlib
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from exitkit.errors import BadExport, ExitkitError
 from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, readers
 
 _LOADED = False
+_LOAD_LOCK = threading.RLock()
 _NOT_READERS = {"base"}
 
 
@@ -33,10 +37,13 @@ def _load_readers() -> None:
     global _LOADED
     if _LOADED:
         return
-    _LOADED = True
-    for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if mod.name not in _NOT_READERS and not mod.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{mod.name}")
+    with _LOAD_LOCK:  # files are read in worker threads: the registry is complete before anyone sniffs
+        if _LOADED:
+            return
+        for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if mod.name not in _NOT_READERS and not mod.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{mod.name}")
+        _LOADED = True
 
 
 class IngestFailed(ExitkitError):
@@ -157,6 +164,7 @@ def ingest(
     own = con is None
     if own:
         con = store._connect(path, read_only=False)
+        _tune(con)
     reports: list[FileReport] = []
     ok = False
     try:
@@ -165,16 +173,20 @@ def ingest(
         known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
         next_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
         bar = tqdm(
-            files, desc="ingest", unit="file", disable=not progress if progress is not None else None, leave=False
+            total=len(files),
+            desc="ingest",
+            unit="file",
+            disable=not progress if progress is not None else None,
+            leave=False,
         )
-        for f in bar:
-            try:
-                sha, reader, result = read_file(f, cluster=cluster, metric=metric, fmt=fmt)
-            except BadExport as exc:
-                errors.append(exc)
+        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt):
+            bar.update()
+            if isinstance(outcome, BadExport):
+                errors.append(outcome)
                 continue
             if errors:
                 continue  # keep reading to report every bad file; nothing will be kept
+            sha, reader, result = outcome
             rep = _summarize(f, reader, result)
             if result.skip:
                 rep.status = "companion"
@@ -186,6 +198,7 @@ def ingest(
                 _insert(con, next_id, f, sha, reader.name, result)
                 next_id += 1
             reports.append(rep)
+        bar.close()
         if errors:
             con.execute("ROLLBACK")
             raise IngestFailed(errors)
@@ -198,6 +211,52 @@ def ingest(
                 for p in (path, Path(str(path) + ".wal")):
                     p.unlink(missing_ok=True)
     return reports
+
+
+# Files read ahead of the one being stored: readers parse in worker threads (DuckDB and
+# hashing release the GIL) while the store appends the previous file's points. Bounded, so
+# at most this many files' points are held at once.
+READ_AHEAD = 2
+
+
+def _read_ahead(
+    files: list[Path], *, cluster: str | None, metric: str | None, fmt: str | None
+) -> Iterator[tuple[Path, tuple[str, Reader, ReadResult] | BadExport]]:
+    """(file, read_file(file) or its BadExport) for every file, in order, reading up to READ_AHEAD ahead."""
+
+    def one(f: Path) -> tuple[str, Reader, ReadResult] | BadExport:
+        try:
+            return read_file(f, cluster=cluster, metric=metric, fmt=fmt)
+        except BadExport as exc:
+            return exc
+
+    if READ_AHEAD <= 1 or len(files) <= 1:
+        for f in files:
+            yield f, one(f)
+        return
+    with ThreadPoolExecutor(max_workers=READ_AHEAD, thread_name_prefix="exitkit-read") as pool:
+        pending: deque = deque()
+        todo = iter(files)
+        for f in todo:
+            pending.append((f, pool.submit(one, f)))
+            if len(pending) >= READ_AHEAD:
+                break
+        while pending:
+            f, fut = pending.popleft()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(one, nxt)))
+            yield f, fut.result()
+
+
+def _tune(con: duckdb.DuckDBPyConnection) -> None:
+    """Settings for the ingest's own connection: appends need no insertion order, and the
+    store's memory stays bounded however many files one call loads (DuckDB spills to disk)."""
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+
+
+INGEST_MEMORY_LIMIT = "1GB"
 
 
 def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str, fmt: str, result: ReadResult) -> None:

@@ -12,13 +12,16 @@ import bisect
 import json
 import json.decoder
 import json.scanner
+import os
 import re
+import threading
 
+import numpy as np
 import pandas as pd
 
 from exitkit.errors import BadExport
 from exitkit.ingest import _confluent as cf
-from exitkit.ingest.base import Reader, ReadResult, Source, empty_points, register
+from exitkit.ingest.base import Reader, ReadResult, Source, _to_utc_naive, empty_points, register
 
 _CLAIM = re.compile(r'"data"\s*:\s*\[')
 _OURS = re.compile(r'"(?:timestamp|points|pagination)"\s*:')
@@ -33,7 +36,16 @@ def sniff(head: str, source: Source) -> bool:
 
 
 def read(source: Source) -> ReadResult:
-    """Points of one response page, in canonical names and per-second units."""
+    """Points of one response page, in canonical names and per-second units.
+
+    Large FLAT pages take a DuckDB-native path (`_fast`) that gives the same points; any file
+    it is not sure of (GROUPED, labels it does not map, anything malformed) is read here, in
+    Python, which also gives the exact error with its line.
+    """
+    if len(source.data) >= fast_min_bytes():
+        fast = _fast(source)
+        if fast is not None:
+            return fast
     text = source.text()
     doc = _parse(text, source)
     locate = _Locator(text)
@@ -217,6 +229,255 @@ def _page_notes(doc: dict) -> list[str]:
     if isinstance(page, dict) and page.get("next_page_token"):
         return ["this page has a next_page_token: ingest every page (each saved as its own file)"]
     return []
+
+
+# --- DuckDB-native fast path for large FLAT pages -----------------------------------------
+
+FAST_MIN_BYTES = 1 << 20  # smaller pages: the Python reader is as fast and needs no temp tables
+
+# JSON-typed fields keep the raw JSON text, so the Python checks below see exactly what the
+# Python reader sees (a number is not a string, `"3"` and `3` are different texts).
+_FLAT_TYPE = json.dumps(
+    {
+        "data": [
+            {
+                "timestamp": "JSON",
+                "value": "JSON",
+                "metric.topic": "JSON",
+                "metric.partition": "JSON",
+                "metric.consumer_group_id": "JSON",
+                "resource.kafka.id": "JSON",
+            }
+        ],
+        "meta": "JSON",
+    }
+)
+_LABEL_FIELDS = ("metric.topic", "metric.partition", "metric.consumer_group_id", "resource.kafka.id")
+_TMP = ("_cq_doc", "_cq_rows", "_cq_ts", "_cq_lab")  # the scratch connection's work tables
+
+
+def fast_min_bytes() -> int:
+    """Pages at least this large take the DuckDB path (`EXITKIT_FAST_MIN_BYTES` overrides, for tests)."""
+    env = os.environ.get("EXITKIT_FAST_MIN_BYTES")
+    return int(env) if env and env.strip().isdigit() else FAST_MIN_BYTES
+
+
+def _fast(source: Source) -> ReadResult | None:
+    """The page read by DuckDB, or None when the Python reader must do it (see `read`).
+
+    Exactly as strict as the Python reader: DuckDB parses the JSON and unnests the points;
+    every distinct timestamp and label value is then checked by the same Python functions the
+    Python reader uses (there are few: hundreds of timestamps and topics per page). Whatever
+    DuckDB would let through that Python would not — a key it does not map (counted: the
+    number of `":` in the text must equal the keys DuckDB saw), a trailing comma, a value
+    that is not a JSON number, a second point for one series and bucket — sends the file to
+    the Python reader. DuckDB works on a private in-memory connection, so nothing it refuses
+    can touch the store's transaction; the points come back as numeric codes (series, bucket,
+    value) and become a frame with categorical labels that the store scans without copying
+    strings.
+    """
+    data, path = source.data, source.path
+    if any(c in str(path) for c in "*?[{") or data[:1] != b"{":
+        return None
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        with path.open("rb") as fh:  # DuckDB reads the file itself: it must hold these very bytes
+            if fh.read(2) == b"\x1f\x8b":
+                return None
+    except OSError:
+        return None
+    scan = _scan(data)
+    if scan is None:
+        return None  # a trailing comma: DuckDB accepts it, Python's json does not
+    request = cf.find_request(source)
+    metric, notes = _metric(source, request)
+    if metric is None or (request is not None and request.bucket_s is None):
+        return None  # nothing to read, or granularity ALL: the Python reader handles these
+    import duckdb
+
+    con = _scratch()
+    try:
+        return _fast_read(con, source, request, metric, notes, scan)
+    except BadExport:
+        return None
+    except duckdb.Error:  # DuckDB refused the JSON: the Python reader says why
+        return None
+    finally:
+        for t in _TMP:
+            con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+
+
+_LOCAL = threading.local()
+
+
+def _scratch():
+    """This thread's private in-memory DuckDB (one thread each: the driver reads files in parallel)."""
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        import duckdb
+
+        con = _LOCAL.con = duckdb.connect(":memory:", config={"threads": 1})
+    return con
+
+
+def _scan(data: bytes) -> int | None:
+    """The number of `":` (JSON keys) in the text, or None when it has a trailing comma."""
+    a = np.frombuffer(data, dtype=np.uint8)
+    head, tail = a[:-1], a[1:]
+    keys = int(np.count_nonzero((head == 34) & (tail == 58)))
+    if np.any((head == 44) & ((tail == 93) | (tail == 125))):
+        return None
+    if any(c in data for c in (b" ", b"\n", b"\t", b"\r")) and re.search(rb",\s*[\]}]", data):
+        return None
+    return keys
+
+
+def _fast_read(con, source: Source, request, metric: cf.Metric, notes: list[str], keys: int) -> ReadResult | None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _cq_doc AS SELECT from_json(content, '{_FLAT_TYPE}') AS doc FROM read_text(?)",
+        [str(source.path)],
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _cq_rows AS SELECT unnest(doc.data, recursive := true) FROM _cq_doc")
+    ((meta,),) = con.execute("SELECT doc.meta FROM _cq_doc").fetchall()
+    con.execute("DROP TABLE temp._cq_doc")
+    ((n, *fields, numeric, stamps, raw),) = con.execute(
+        """
+        SELECT count(*), count("timestamp"), count(value), count("metric.topic"), count("metric.partition"),
+               count("metric.consumer_group_id"), count("resource.kafka.id"),
+               -- a JSON number: starts with a digit or '-', and is finite (1e999, -Infinity are not)
+               bool_and(coalesce((ascii(value) BETWEEN 48 AND 57 OR ascii(value) = 45)
+                                 AND isfinite(TRY_CAST(value AS DOUBLE)), false)),
+               list(DISTINCT "timestamp"),
+               list(DISTINCT ["metric.topic", "metric.partition", "metric.consumer_group_id", "resource.kafka.id"])
+        FROM _cq_rows
+        """
+    ).fetchall()
+    if not n or not numeric or fields[0] != n or fields[1] != n:
+        return None
+    if keys != 1 + sum(fields) + (0 if meta is None else 1 + str(meta).count('":')):
+        return None  # a key DuckDB did not map: an unkept label, GROUPED points, a duplicate key...
+
+    # Every distinct timestamp, checked and converted as the Python reader does.
+    epochs = [cf.epoch_seconds(json.loads(t), source, None, "") for t in stamps]
+    # Every distinct label combination, mapped as the Python reader maps it.
+    default = _default_cluster(source, request)
+    labels = []
+    for topic, part, group, cluster in raw:
+        canon = (
+            _label(cluster, source) or default,
+            _label(topic, source),
+            None if part is None else cf.partition_label(json.loads(part), source, None, ""),
+            _label(group, source),
+        )
+        if canon[0] is None:
+            return None  # no cluster: the Python reader says what to pass
+        labels.append(canon)
+    if len(set(labels)) != len(labels):
+        return None  # two spellings of one series (e.g. partition 3 and "3"): the Python reader sums or refuses
+    # Codes in the Python reader's sort order (missing first), so points come out sorted alike.
+    order = sorted(range(len(labels)), key=lambda i: tuple((v is not None, v) for v in labels[i]))
+    labels = [labels[i] for i in order]
+    raw = [raw[i] for i in order]
+    e = np.array(epochs, dtype="float64")
+    uniq, tid = np.unique(e, return_inverse=True)
+    cols = ["metric.topic", "metric.partition", "metric.consumer_group_id", "resource.kafka.id"]
+    present = [i for i, c in enumerate(fields[2:]) if c]  # label columns some point has
+    con.register("_cq_lab_df", pd.DataFrame([[r[i] for i in present] for r in raw], columns=[f"k{i}" for i in present]))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _cq_lab AS SELECT *, (row_number() OVER () - 1)::INTEGER AS lid FROM _cq_lab_df"
+    )
+    con.register("_cq_ts_df", pd.DataFrame({"r_ts": stamps, "tid": tid.astype("int32")}))
+    con.execute("CREATE OR REPLACE TEMP TABLE _cq_ts AS SELECT r_ts::JSON AS r_ts, tid FROM _cq_ts_df")
+    con.unregister("_cq_lab_df")
+    con.unregister("_cq_ts_df")
+    on = " AND ".join(
+        (f"r.{_q(cols[i])} = l.k{i}" if fields[2 + i] == n else f"r.{_q(cols[i])} IS NOT DISTINCT FROM l.k{i}")
+        for i in present
+    )
+    coded = con.execute(
+        f"""
+        SELECT {"l.lid" if present else "0::INTEGER"} AS lid, t.tid, CAST(r.value AS DOUBLE) AS value
+        FROM _cq_rows r {f"JOIN _cq_lab l ON {on}" if present else ""} JOIN _cq_ts t ON r."timestamp" = t.r_ts
+        """
+    ).fetchnumpy()
+    lid = np.asarray(coded["lid"], dtype="int64")
+    tix = np.asarray(coded["tid"], dtype="int64")
+    value = np.asarray(coded["value"], dtype="float64")
+    if len(lid) != n:
+        return None
+    key = lid * len(uniq) + tix
+    if len(key) > 1 and not np.all(key[1:] > key[:-1]):
+        sort = np.argsort(key, kind="stable")
+        key, lid, tix, value = key[sort], lid[sort], tix[sort], value[sort]
+    # One point per series and bucket: sorted by (series, bucket), a repeat sits next to its twin.
+    if np.any(key[1:] == key[:-1]):
+        return None  # the Python reader refuses it with its line
+    bucket = request.bucket_s if request is not None else None
+    gran_notes: list[str] = []
+    if bucket is None:
+        same = lid[1:] == lid[:-1]
+        gaps = (uniq[tix[1:]] - uniq[tix[:-1]])[same]
+        gaps = gaps[gaps > 0]
+        best = int(round(float(gaps.min()))) if len(gaps) else None
+        if best is None or cf.granularity_name(best) is None:
+            return None  # the Python reader explains why the granularity is unknown
+        bucket = best
+        gran_notes = [f"granularity {cf.granularity_name(bucket)} inferred from the timestamps"]
+    if metric.delta:
+        value = value / float(bucket)  # deltas per bucket → per second
+    # Interval bounds exactly as the Python reader computes them (float seconds → ns → naive UTC).
+    starts = _to_utc_naive(uniq.tolist()).to_numpy()
+    ends = _to_utc_naive((uniq + float(bucket)).tolist()).to_numpy()
+    points = pd.DataFrame(
+        {
+            "cluster": _coded([lab[0] for lab in labels], lid),
+            "topic": _coded([lab[1] for lab in labels], lid),
+            "partition": pd.array([lab[2] for lab in labels], dtype="Int64").take(lid),
+            "broker": _coded([None], np.zeros(len(lid), dtype="int64")),
+            "consumer_group": _coded([lab[3] for lab in labels], lid),
+            "metric": _coded([metric.canonical], np.zeros(len(lid), dtype="int64")),
+            "ts_start": starts[tix],
+            "ts_end": ends[tix],
+            "value": value,
+        }
+    )
+    clusters = sorted({lab[0] for lab in labels})
+    return ReadResult(
+        points=points,
+        cluster=clusters[0] if len(clusters) == 1 else None,
+        notes=notes + _page_notes({"meta": json.loads(meta) if meta is not None else None}) + gran_notes,
+    )
+
+
+def _coded(values: list, codes: np.ndarray) -> pd.Categorical | np.ndarray:
+    """`values[codes]`: a categorical (the store scans its codes, no string per row) when no value
+    is missing, else an object array with None where missing (as the Python reader gives)."""
+    if any(v is None for v in values):
+        table = np.empty(len(values), dtype=object)
+        table[:] = values
+        return table[codes]
+    cats = sorted(set(values))
+    pos = {v: i for i, v in enumerate(cats)}
+    table = np.array([pos[v] for v in values], dtype="int32")
+    return pd.Categorical.from_codes(table[codes], categories=pd.Index(cats, dtype=object))
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _label(raw: str | None, source: Source) -> str | None:
+    """A kept string label from its raw JSON text, checked as `_row` checks it."""
+    if raw is None:
+        return None
+    val = json.loads(raw)
+    if not isinstance(val, str) or not val:
+        raise source.fail(f"label = {val!r}; expected a non-empty string")
+    return val
 
 
 class _Locator:
