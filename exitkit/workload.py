@@ -27,6 +27,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -353,6 +354,25 @@ class Workload(_Strict):
 
     _path: str = PrivateAttr("<workload>")
 
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _bare_price_numbers(cls, v: Any) -> Any:
+        """An override is a bare number in the catalog's unit; a value carrying a unit is refused,
+        naming the unit the catalog uses (`0.02 USD/TB` for a USD/GiB price would be off by 1024)."""
+        if not isinstance(v, dict):
+            return v
+        for key, raw in v.items():
+            if isinstance(raw, str) and not _is_number_text(raw):
+                unit = None if str(key).startswith("discount.") else _catalog_unit(str(key))
+                if str(key).startswith("discount."):
+                    where = "a discount is a share such as 0.15"
+                else:
+                    where = f"the catalog prices {key} in {unit}" if unit else f"{key} is not a catalog key"
+                raise _field_error(
+                    f"prices.{key}", f"{_short(raw)} is not a bare number; {where}: give the number in that unit"
+                )
+        return v
+
     @model_validator(mode="after")
     def _checks(self) -> Workload:
         if not self.topics and (self.traffic is None or self.traffic.write_rate is None):
@@ -383,6 +403,25 @@ class Workload(_Strict):
     def fail(self, field: str | None, message: str) -> BadWorkload:
         """A `BadWorkload` naming this workload's file and `field` (raise it)."""
         return BadWorkload(self._path, field, message)
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _catalog_unit(key: str) -> str | None:
+    """The unit of a catalog price, for error messages (None: no such key)."""
+    from exitkit.errors import BadPrice
+    from exitkit.prices import load_catalog
+
+    try:
+        return load_catalog().get(key).unit
+    except BadPrice:
+        return None
 
 
 def _field_error(field: str, message: str) -> PydanticCustomError:

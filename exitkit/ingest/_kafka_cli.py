@@ -98,6 +98,32 @@ def config_value(text: str) -> str | None:
     return None if text == NULL_TEXT else text
 
 
+# Config names whose values are credentials: passwords, JAAS configs (which embed passwords),
+# secrets, tokens, credentials and keys (`ssl.key.password`, `ssl.keystore.key`, API keys).
+# Kafka marks most of these `sensitive=true`, but custom, plugin and `Configs:` entries of
+# kafka-topics carry no such flag, so the name decides too.
+_SECRET_NAME = re.compile(
+    r"password|passwd|secret|jaas|token|credential|apikey|(?:^|[._-])keys?$",
+    re.IGNORECASE,
+)
+# Values that embed a credential whatever their key (`...PlainLoginModule required password="x";`).
+_SECRET_VALUE = re.compile(
+    r"(?:password|passwd|secret|token|api[._-]?key|credential)\s*[=:]|LoginModule\s+required", re.IGNORECASE
+)
+
+
+def is_secret(name: str, value: str | None) -> bool:
+    """Whether a config entry holds a credential and must never be stored as text."""
+    return bool(_SECRET_NAME.search(name)) or (value is not None and bool(_SECRET_VALUE.search(value)))
+
+
+def stored_config(name: str, value: str | None, sensitive: bool = False) -> tuple[str | None, bool]:
+    """(value, sensitive) as stored: a sensitive or credential-like entry keeps its name, never its value."""
+    if sensitive or is_secret(name, value):
+        return None, True
+    return value, False
+
+
 _LIST_SPLIT = re.compile(r",(?=[a-z][a-z0-9.]*=)")
 
 

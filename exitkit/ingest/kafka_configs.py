@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import re
 
-from exitkit.ingest._kafka_cli import cluster_for, config_value, frame, numbered_lines
+from exitkit.ingest._kafka_cli import cluster_for, config_value, frame, numbered_lines, stored_config
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _HEADER = re.compile(r"^(Dynamic|All) configs for ([a-z-]+) (.*) are:\s*$")
@@ -91,13 +91,13 @@ def _config_row(text: str, cluster: str, topic: str | None, source: Source, n: i
     m = _CONFIG.match(text)
     if not m:
         raise source.fail("expected an indented `name=value sensitive=true|false synonyms={...}` line", n)
-    sensitive = m.group("sensitive") == "true"
     synonyms = m.group("synonyms").strip()
     first = _SYNONYM_SPLIT.split(synonyms, maxsplit=1)[0] if synonyms else ""
     config_source = first.split(":", 1)[0] if ":" in first else None
+    # sensitive=true, or a credential by its name or value (custom configs are not flagged)
+    value, sensitive = stored_config(m.group("name"), config_value(m.group("value")), m.group("sensitive") == "true")
     return {
-        "cluster": cluster, "topic": topic, "name": m.group("name"),
-        "value": None if sensitive else config_value(m.group("value")),
+        "cluster": cluster, "topic": topic, "name": m.group("name"), "value": value,
         "config_source": config_source, "sensitive": sensitive,
     }  # fmt: skip
 

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import re
 
-from exitkit.ingest._kafka_cli import cluster_for, config_value, frame, numbered_lines, split_config_list, to_int
+from exitkit.ingest._kafka_cli import (
+    cluster_for,
+    config_value,
+    frame,
+    numbered_lines,
+    split_config_list,
+    stored_config,
+    to_int,
+)
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _SNIFF = re.compile(r"^\s*Topic:\s*\S+\s+(?:TopicId:\s*\S+\s+)?(?:PartitionCount|Partition):", re.MULTILINE)
@@ -76,7 +84,8 @@ def _header_rows(f: dict[str, str], cluster: str, source: Source, n: int) -> lis
     rows = []
 
     def add(name: str, value: str | None) -> None:
-        rows.append({"cluster": cluster, "topic": topic, "name": name, "value": value, "sensitive": False})
+        value, sensitive = stored_config(name, value)  # `Configs:` may list a credential in clear
+        rows.append({"cluster": cluster, "topic": topic, "name": name, "value": value, "sensitive": sensitive})
 
     add("partition_count", str(to_int(f["PartitionCount"], source, n, "PartitionCount")))
     if "ReplicationFactor" not in f:
@@ -89,7 +98,7 @@ def _header_rows(f: dict[str, str], cluster: str, source: Source, n: int) -> lis
     for item in split_config_list(f.get("Configs", "")):
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise source.fail(f"config {item!r} in `Configs:` is not name=value", n)
+            raise source.fail(f"config {item[:60]!r} in `Configs:` is not name=value", n)
         add(name, config_value(value))
     return rows
 
