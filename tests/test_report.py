@@ -63,7 +63,9 @@ def test_report_is_one_offline_file_without_code(report_batch, name):
                 if line.strip() and not line.startswith("#"):
                     assert line.strip() not in html, f"code leaked into the report: {line!r}"
     assert not re.search(r'class="[^"]*celltag_(injected-)?parameters', html)  # no parameter cells at all
-    assert not re.search(r'class="[^"]*jp-InputArea', html)  # no code inputs
+    # every code cell is rendered without its input; no highlighted source, no editor, no prompt
+    assert html.count("jp-CodeCell") == html.count("jp-CodeCell jp-Notebook-cell jp-mod-noInput") > 0
+    assert not re.search(r'class="[^"]*(highlight|jp-Editor|jp-InputPrompt)', html)
 
 
 def test_hostile_title_is_escaped(report_batch):
