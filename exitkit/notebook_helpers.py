@@ -352,8 +352,10 @@ def totals_table(result) -> pd.io.formats.style.Styler:
     df = totals_frame(result)
     df["name"] = [n + (" (today)" if t else "") for n, t in zip(df["name"], df["today"], strict=True)]
     df = df.drop(columns=["today"])
-    money = {c: _fmt_or_dash(usd) for c in df.columns if c.endswith("_usd")}
-    return df.style.format(money).hide(axis="index")
+    labels = {"platform": "Platform", "name": "Name", "steady_usd": "Steady / month", "abnormal_usd": "Abnormal / month",
+              "total_usd": "Total / month", "migration_usd": "One-time migration"}  # fmt: skip
+    money = {labels[c]: _fmt_or_dash(usd) for c in df.columns if c.endswith("_usd")}
+    return df.rename(columns=labels).style.format(money).hide(axis="index")
 
 
 # --- cost analysis adapters -------------------------------------------------------------

@@ -623,22 +623,27 @@ class CostSliders:
         return sums
 
     def _new_figure(self) -> go.Figure:
-        x = [self.names[p] for p in self.platforms]
+        # short platform ids on the axis (full names in the hover and the totals table): long
+        # names rotate vertically and squash the plot area in a notebook cell
+        x = list(self.platforms)
         fig = go.Figure(
             layout=dict(
                 template=TEMPLATE,
                 barmode="stack",
                 title=dict(text=f"Monthly cost by byte path: {self.base_inputs.name}"),
+                xaxis=dict(tickangle=0, automargin=True),
                 yaxis=dict(title=dict(text="USD per month (steady + abnormal)"), tickprefix="$", tickformat=",.0f"),
-                legend=dict(title=dict(text="byte path"), traceorder="reversed"),
-                height=480,
+                legend=dict(title=dict(text="byte path"), traceorder="reversed", orientation="h", y=-0.15),
+                height=560,
+                margin=dict(t=70, b=120),
             )
         )
         for i, path in enumerate(PATHS):
             fig.add_trace(
                 go.Bar(
                     x=x, y=[0.0] * len(x), name=path, marker=dict(color=PATH_COLORS.get(path, COLORWAY[i % len(COLORWAY)])),
-                    hovertemplate="%{x}<br>" + path + ": $%{y:,.0f} per month<extra></extra>",
+                    customdata=[self.names[p] for p in self.platforms],
+                    hovertemplate="%{customdata}<br>" + path + ": $%{y:,.0f} per month<extra></extra>",
                 )
             )  # fmt: skip
         fig.add_trace(
