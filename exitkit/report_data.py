@@ -1,4 +1,6 @@
-"""Per-workload data files beside the HTML: `<name>.costs.csv` and a finance-formatted `<name>.xlsx`."""
+"""Per-workload data files beside the HTML: `<name>.costs.csv`, a finance-formatted `<name>.xlsx`,
+and `<name>.summary.json` (what the fleet index shows). Written by the report notebook itself,
+from the one evaluation it renders, so the files and the HTML always agree."""
 
 from __future__ import annotations
 
@@ -7,21 +9,27 @@ from pathlib import Path
 import pandas as pd
 
 from exitkit.costing import lines_frame, totals_frame
-from exitkit.report_view import ReportContext, headline, load_context
-from exitkit.workload import Workload
+from exitkit.report_view import ReportContext, headline
 
 USD_FORMAT = '"$"#,##0.00'
 USD_PRICE_FORMAT = '"$"#,##0.000000'
 
 
-def write_data_files(wl: Workload, db: str | None, out: Path) -> dict:
-    """Evaluate the workload once more, write CSV and XLSX, return what the fleet index shows."""
-    ctx = load_context(wl.path, db)
-    csv_path = out / f"{wl.name}.costs.csv"
+def summary_path(out: Path, name: str) -> Path:
+    return Path(out) / f"{name}.summary.json"
+
+
+def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
+    """Write CSV, XLSX and the index summary for this evaluation; return the summary."""
+    import json
+
+    out = Path(out)
+    name = ctx.workload.name
+    csv_path = out / f"{name}.costs.csv"
     lines_frame(ctx.result).to_csv(csv_path, index=False)
-    xlsx_path = write_xlsx(ctx, out / f"{wl.name}.xlsx")
+    xlsx_path = write_xlsx(ctx, out / f"{name}.xlsx")
     h = headline(ctx)
-    return {
+    summary = {
         "costs_csv": str(csv_path),
         "xlsx": str(xlsx_path),
         "cheapest": h["cheapest"],
@@ -29,6 +37,8 @@ def write_data_files(wl: Workload, db: str | None, out: Path) -> dict:
         "recommendation": h["recommendation"],
         "gates": h["gates"],
     }
+    summary_path(out, name).write_text(json.dumps(summary))
+    return summary
 
 
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:

@@ -87,12 +87,6 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, noteboo
     except ExitkitError as exc:
         return {**result, "error": str(exc)}
     result.update(name=wl.name, title=wl.title)
-    try:
-        from exitkit.report_data import write_data_files
-
-        result.update(write_data_files(wl, db, out))
-    except ExitkitError as exc:
-        return {**result, "error": str(exc)}
 
     import nbformat
     import papermill as pm
@@ -126,6 +120,12 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, noteboo
         return {**result, "error": f"timed out after {timeout_s:g}s (per-workload timeout): {how}"}
     if error is not None:
         return {**result, "error": error}
+    from exitkit.report_data import summary_path
+
+    try:  # written by the report notebook from the same evaluation it rendered
+        result.update(json.loads(summary_path(out, wl.name).read_text()))
+    except (OSError, json.JSONDecodeError):
+        pass  # a notebook without the data-files cell: the index shows no cost columns
     html_path = out / f"{wl.name}.html"
     render_html(nbformat.from_dict(nb), html_path, title=wl.title or wl.name)
     result.update(status="ok", html=str(html_path), error=None)

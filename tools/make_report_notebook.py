@@ -82,6 +82,13 @@ cells = [
     code("rv.assumptions_table(ctx)"),
     md("## Prices used"),
     code("rv.prices_used(ctx)"),
+    code(
+        "# Data files beside the HTML (costs.csv, xlsx, index summary), from this same evaluation.\n"
+        "if out_dir:\n"
+        "    from exitkit.report_data import write_data_files\n\n"
+        "    write_data_files(ctx, out_dir)",
+        ["remove-cell"],
+    ),
 ]
 nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
