@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import sys
 import time
 from pathlib import Path
 
 import click
-import pandas as pd
 
-from exitkit.errors import ExitkitError
-
-DB_OPTION = click.option(
-    "--db", type=click.Path(dir_okay=False), default=None, envvar="EXITKIT_DB",
-    help="DuckDB store file (default: exitkit.duckdb here, or $EXITKIT_DB).",
-)  # fmt: skip
-
-
-def user_errors(fn):
-    """Print `error: …` lines for ExitkitError and exit with its code; no tracebacks."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ExitkitError as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
-                click.echo(f"error: {line}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
+from exitkit.cli_common import DB_OPTION, FORMAT_OPTION, emit, user_errors  # noqa: F401  (re-exported)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,44 +52,6 @@ def ingest(paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str
     click.echo(
         f"{loaded} file(s) loaded, {len(reports) - loaded} not, {points:,} rows into {db_path(db)} in {elapsed:.1f}s{rate}"
     )
-
-
-def emit(df: pd.DataFrame, fmt: str, formatters: dict | None = None) -> None:
-    """Print a frame as a human table, JSON records (nulls kept) or CSV."""
-    if fmt == "json":
-        out = df.copy()
-        for col in out.columns:
-            if (
-                pd.api.types.is_datetime64_any_dtype(out[col])
-                or out[col].map(lambda v: isinstance(v, pd.Timestamp)).any()
-            ):
-                out[col] = out[col].map(
-                    lambda v: None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat() + "Z"
-                )
-        click.echo(json.dumps(out.to_dict(orient="records"), indent=2, default=_json_default))
-    elif fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
-    else:
-        shown = df.copy()
-        for col, f in (formatters or {}).items():
-            if col in shown:
-                shown[col] = shown[col].map(
-                    lambda v, f=f: "—" if v is None or (isinstance(v, float) and pd.isna(v)) else f(v)
-                )
-        click.echo(shown.fillna("—").to_string(index=False))
-
-
-def _json_default(v):
-    if hasattr(v, "item"):
-        return v.item()
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat() + "Z"
-    return str(v)
-
-
-FORMAT_OPTION = click.option(
-    "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
-)
 
 
 @cli.command()

@@ -1,20 +1,18 @@
 """`exitkit collect confluent|cloudwatch|prometheus`: pull metrics from an API into export files.
 
-Registered by `exitkit.cli` (`cli.add_command(collect)`). This module never imports
-`exitkit.cli` (no import cycle) and loads httpx / boto3 only inside the command that needs
+Registered by `exitkit.cli` (`cli.add_command(collect)`). This module imports only
+`exitkit.cli_common` (no import cycle) and loads httpx / boto3 only inside the command that needs
 them, so registering it costs the other commands nothing.
 """
 
 from __future__ import annotations
 
-import functools
-import sys
 from pathlib import Path
 
 import click
 
 import exitkit.collect  # noqa: F401  (registers manifest.json as an ingest companion, for `exitkit ingest`)
-from exitkit.errors import ExitkitError
+from exitkit.cli_common import DB_OPTION, user_errors
 
 DAYS = click.option(
     "--days", type=click.FloatRange(min=0, min_open=True), required=True, help="How far back from now (e.g. 7, 0.25)."
@@ -24,26 +22,8 @@ OUT = click.option(
     help="Folder to write (new or empty; default exports/<source>-<cluster>-<UTC timestamp>/).",
 )  # fmt: skip
 INGEST = click.option("--ingest", is_flag=True, help="Then load the folder into the store (one transaction).")
-DB = click.option(
-    "--db", type=click.Path(dir_okay=False), default=None, envvar="EXITKIT_DB",
-    help="DuckDB store for --ingest (default: exitkit.duckdb here, or $EXITKIT_DB).",
-)  # fmt: skip
+DB = DB_OPTION
 PROGRESS = click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-
-
-def _user_errors(fn):
-    """`error: …` lines on stderr and the error's exit code (2) for every ExitkitError; no traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ExitkitError as exc:
-            for line in str(exc).splitlines() or [type(exc).__name__]:
-                click.echo(f"error: {line}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +43,7 @@ def collect() -> None:
     case_sensitive=False), default=None, help="Bucket length (default: the finest that fits the range in one request).",
 )  # fmt: skip
 @PROGRESS
-@_user_errors
+@user_errors
 def confluent(cluster, days, out, ingest, db, url, granularity, progress) -> None:
     """Confluent Cloud Metrics API v2 (key and secret from CONFLUENT_CLOUD_API_KEY / _SECRET)."""
     from exitkit.collect import confluent as cc
@@ -81,7 +61,7 @@ def confluent(cluster, days, out, ingest, db, url, granularity, progress) -> Non
 @click.option("--region", default=None, help="AWS region (default: the boto3 chain's, e.g. AWS_REGION).")
 @click.option("--period", type=int, default=None, help="Seconds per point (default: 60, 300 or 3600 by age).")
 @PROGRESS
-@_user_errors
+@user_errors
 def cloudwatch(cluster, days, out, ingest, db, region, period, progress) -> None:
     """Amazon MSK CloudWatch AWS/Kafka metrics (credentials: the normal boto3 chain)."""
     from exitkit.collect import cloudwatch as cw
@@ -101,7 +81,7 @@ def cloudwatch(cluster, days, out, ingest, db, region, period, progress) -> None
 @INGEST
 @DB
 @PROGRESS
-@_user_errors
+@user_errors
 def prometheus(url, days, cluster, step, out, ingest, db, progress) -> None:
     """Prometheus query_range (optional auth: PROMETHEUS_TOKEN, or PROMETHEUS_USERNAME / _PASSWORD)."""
     from exitkit.collect import prometheus as pm
