@@ -105,24 +105,37 @@ def _priced_candidates(ctx: ReportContext) -> pd.DataFrame:
 
 
 def recommendation(ctx: ReportContext) -> dict:
-    """The plan's recommendation for the cheapest candidate; without a plan, a cost-only reading."""
+    """The workload's recommendation: the best plan decision over its candidates.
+
+    *move* to a candidate whose gates all pass beats *fix first*, which beats *stay*; among
+    candidates with the same decision the cheapest (fully priced first) is named. Without a
+    plan, a cost-only reading that says the gates were not assessed.
+    """
     totals = totals_frame(ctx.result)
-    cands = _priced_candidates(ctx)
+    incomplete = incomplete_platforms(ctx.cost)
+    cost_rank = {
+        p: (p in incomplete, t) for p, t in zip(totals.platform, totals.total_usd, strict=True)
+    }  # priced first, then cheapest
     if ctx.plan is not None:
         recs = ctx.plan.to_dict().get("recommendations", {})
-        if len(cands) and cands.iloc[0].platform in recs:
-            r = recs[cands.iloc[0].platform]
-            return {
-                "decision": f"{r['decision']} ({cands.iloc[0].platform})",
-                "reason": "; ".join(r.get("reasons", [])),
-            }
+        for decision in ("move", "fix first", "stay"):
+            picks = sorted(
+                (cost_rank.get(c, (True, float("inf"))), c) for c, r in recs.items() if r["decision"] == decision
+            )
+            if picks:
+                cand = picks[0][1]
+                label = "stay" if decision == "stay" else f"{decision}: {cand}"
+                return {"decision": label, "candidate": cand, "reason": "; ".join(recs[cand].get("reasons", []))}
+    cands = _priced_candidates(ctx)
     if not len(cands):
-        return {"decision": "stay", "reason": "no candidates"}
+        return {"decision": "stay", "candidate": None, "reason": "no fully priced candidate"}
     today = totals[totals.today]
     if len(today) and cands.iloc[0].total_usd >= today.iloc[0].total_usd:
-        return {"decision": "stay", "reason": "no candidate is cheaper than today's platform"}
+        return {"decision": "stay", "candidate": None, "reason": "no candidate is cheaper than today's platform"}
+    best = cands.iloc[0].platform
     return {
-        "decision": f"evaluate {cands.iloc[0].platform}",
+        "decision": f"evaluate: {best}",
+        "candidate": best,
         "reason": "cheapest candidate; readiness gates not assessed",
     }
 
