@@ -126,9 +126,11 @@ def workload_cost(
     *,
     profile: WorkloadProfile | None = None,
     catalog: Catalog | None = None,
+    profile_df: pd.DataFrame | None = None,
 ) -> WorkloadCost:
-    """Profile (unless given), adapt, price every candidate and today's platform."""
-    wp = profile or workload_profile(con, workload)
+    """Profile (unless given; `profile_df` = the store's topic_profile when already computed),
+    adapt, price every candidate and today's platform."""
+    wp = profile or workload_profile(con, workload, profile_df=profile_df)
     inputs, notes = cost_inputs(workload, wp)
     cat = catalog or load_catalog(overrides=price_overrides(workload))
     result = evaluate(inputs, cat, list(workload.candidates))

@@ -48,11 +48,13 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     from exitkit.cost.analysis import project
 
     if wl.topics:
+        from exitkit.profile import topic_profile
         from exitkit.store import open_store
 
         with open_store(db or None) as con:
-            wc = workload_cost(wl, con)
-            plan = _plan(con, wl, wc)
+            prof = topic_profile(con)  # once: the workload profile and the plan both select from it
+            wc = workload_cost(wl, con, profile_df=prof)
+            plan = _plan(con, wl, wc, prof)
     else:
         wc = workload_cost(wl)
         plan = _plan(None, wl, wc)
@@ -60,12 +62,12 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     return ReportContext(wl, wc, plan, projection)
 
 
-def _plan(con, wl, wc):
+def _plan(con, wl, wc, profile_df=None):
     try:
         from exitkit.plan import build_plan
     except ImportError:
         return None
-    return build_plan(con, wl, wc)
+    return build_plan(con, wl, wc, profile_df)
 
 
 # --- summary --------------------------------------------------------------------------------

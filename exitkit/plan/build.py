@@ -93,7 +93,9 @@ def _clean(v):
     return v.item() if hasattr(v, "item") else v
 
 
-def build_plan(con: duckdb.DuckDBPyConnection | None, workload: Workload, cost_result=None) -> Plan:
+def build_plan(
+    con: duckdb.DuckDBPyConnection | None, workload: Workload, cost_result=None, profile_df: pd.DataFrame | None = None
+) -> Plan:
     """The plan for `workload`: contract evidence, conflicts, boundaries, cutover, gates, decisions.
 
     `con` may be None (no exports: every export-based item is missing). `cost_result` is an
@@ -115,7 +117,7 @@ def build_plan(con: duckdb.DuckDBPyConnection | None, workload: Workload, cost_r
     tool = inputs.cutover.tool or workload.assumptions.migration.tool
     notes: list[str] = []
 
-    scope = scope_of(con, workload)
+    scope = scope_of(con, workload, profile_df)  # profile_df: the store's topic_profile, if already computed
     if con is None or not workload.topics:
         notes.append("no store or no topics: export evidence, duplicates and offset validation are missing")
     exports = export_evidence(scope)

@@ -42,14 +42,16 @@ class Scope:
         return f"{cluster} ({', '.join(self.topics_on(cluster))})"
 
 
-def scope_of(con: duckdb.DuckDBPyConnection | None, workload: Workload) -> Scope:
+def scope_of(
+    con: duckdb.DuckDBPyConnection | None, workload: Workload, profile_df: pd.DataFrame | None = None
+) -> Scope:
     """The workload's topics and the contract evidence for them, cluster by cluster."""
     if con is None or not workload.topics:
         return Scope()
     from exitkit.evidence import contract_evidence
     from exitkit.workload_profile import workload_topics
 
-    profile = workload_topics(con, workload)
+    profile = workload_topics(con, workload, profile_df)
     topics = tuple(zip(profile["cluster"], profile["topic"], strict=True))
     frames: dict[str, list[pd.DataFrame]] = {}
     for cluster in sorted({c for c, _ in topics}):
