@@ -44,7 +44,11 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     """Validate the report's parameters and evaluate the workload (fail fast, one clear line)."""
     if not workload:
         raise ExitkitError("parameter `workload` is empty: pass the workload file (-p workload PATH)")
-    wl = load_workload(workload)
+    path = Path(workload)
+    if not path.exists() and not path.is_absolute():  # a notebook runs in notebooks/: try the repo root
+        root_path = Path(__file__).resolve().parents[1] / path
+        path = root_path if root_path.exists() else path
+    wl = load_workload(path)
     from exitkit.cost.analysis import project
 
     if wl.topics:

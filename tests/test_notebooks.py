@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["notebooks/01_explore.ipynb", "notebooks/02_cost.ipynb"]
+NOTEBOOKS = [
+    "notebooks/01_explore.ipynb",
+    "notebooks/02_cost.ipynb",
+    "notebooks/03_plan.ipynb",
+    "notebooks/workload_report.ipynb",  # standalone: its default workload needs no store
+]
 
 
 @pytest.mark.slow
