@@ -91,20 +91,20 @@ def topic_rates_sql() -> str:
 
 
 def rate_stats_sql(series_sql: str, keys: str) -> str:
-    """SQL: mean (time-weighted), nearest-rank p95 and peak of a per-interval rate series."""
+    """SQL: mean (time-weighted), nearest-rank p95 and peak of a per-interval rate series.
+
+    DuckDB's `quantile_disc(v, 0.95)` is the value at rank ceil(0.95 × n) of the n values sorted
+    ascending — the nearest-rank definition (checked against the window form for n = 1..2000 with
+    ties) — without a window `row_number()` that sorts every series.
+    """
     return f"""
-    WITH s AS (
-        SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY value) AS rn,
-               count(*) OVER (PARTITION BY {keys}) AS n
-        FROM ({series_sql})
-    )
     SELECT {keys},
            sum(value * dur) / sum(dur) AS mean,
-           max(value) FILTER (WHERE rn = ceil(0.95 * n)) AS p95,
+           quantile_disc(value, 0.95) AS p95,
            max(value) AS peak,
            min(ts_start) AS observed_from, max(ts_end) AS observed_to,
            sum(dur) AS covered_s, count(*) AS intervals
-    FROM s GROUP BY {keys}
+    FROM ({series_sql}) GROUP BY {keys}
     """
 
 

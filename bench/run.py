@@ -1,0 +1,376 @@
+"""exitkit benchmarks: every figure is a ratio against a baseline measured in the same run.
+
+    .venv/bin/python bench/run.py [--quick] [--skip-python-readers]
+
+Writes the estate once (bench/estate.py, into bench/scratch/, git-ignored), then measures:
+ingest wall time and peak RSS of `exitkit ingest` (a subprocess) against DuckDB reading the
+same files into a flat table (the floor) and against json.load + pandas + insert (the peer,
+on a tenth of the pages, compared per point); `exitkit profile` over the whole estate against
+one raw GROUP BY topic on the flat table; one cost recompute for all platforms. Results go to
+docs/benchmarks.md and bench/scratch/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import estate  # noqa: E402  (bench/ is not a package)
+
+SCRATCH = estate.SCRATCH
+RUNS = SCRATCH / "runs"
+BIN = Path(sys.executable).parent
+EXITKIT = BIN / "exitkit"
+GiB = 1 << 30
+
+TARGETS = {
+    "ingest_vs_floor": 1.5,  # ≤ 1.5× the DuckDB floor
+    "ingest_vs_peer": 0.1,  # ≥ 10× faster than the pandas peer (per point)
+    "ingest_rss_gib": 2.0,  # ≤ 2 GiB peak RSS for the 65 M-point estate
+    "profile_vs_raw": 2.0,  # ≤ 2× a raw GROUP BY topic
+}
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss: int  # peak RSS, bytes
+    out: str
+
+
+def run(cmd: list[str], *, stdout_file: Path | None = None, timeout: float = 1800) -> Run:
+    """Run a command in its own process; wall time and that process's own peak RSS (wait4)."""
+    started = time.perf_counter()
+    out = open(stdout_file, "w") if stdout_file else subprocess.PIPE  # noqa: SIM115
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = started + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            raise SystemExit(f"timed out: {' '.join(cmd)}")
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    text = "" if stdout_file else proc.stdout.read()
+    err = proc.stderr.read()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if stdout_file:
+        out.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-3000:]}")
+    return Run(seconds, usage.ru_maxrss * 1024, text)
+
+
+def fresh(name: str) -> Path:
+    db = RUNS / f"{name}.duckdb"
+    for p in (db, Path(str(db) + ".wal")):
+        p.unlink(missing_ok=True)
+    return db
+
+
+def listfile(name: str, files: list[Path]) -> Path:
+    p = RUNS / f"{name}.txt"
+    p.write_text("\n".join(map(str, files)) + "\n")
+    return p
+
+
+def task(name: str, *args: str | Path) -> Run:
+    return run([sys.executable, str(HERE / "tasks.py"), name, *map(str, args)])
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    import duckdb
+    import pandas
+
+    import exitkit
+
+    try:
+        from importlib.metadata import version
+
+        ek = version("exitkit")
+    except Exception:
+        ek = getattr(exitkit, "__version__", "?")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gib": round(ram / GiB, 1),
+        "cpu": cpu,
+        "load_avg_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "duckdb": duckdb.__version__,
+        "pandas": pandas.__version__,
+        "exitkit": f"{ek} ({commit.strip() or '?'})",
+    }
+
+
+def ingest_block(label: str, folder: Path, pages: list[Path], points: int, floor_task: str, results: dict) -> None:
+    """exitkit ingest of `folder` against the DuckDB floor over the same pages."""
+    print(f"[{label}] exitkit ingest {folder.relative_to(ROOT)} …", flush=True)
+    db = fresh(f"ingest-{label}")
+    ing = run([str(EXITKIT), "ingest", str(folder), "--db", str(db)], stdout_file=RUNS / f"ingest-{label}.log")
+    tail = (RUNS / f"ingest-{label}.log").read_text().strip().splitlines()[-1]
+    print(f"  {ing.seconds:.1f} s, {ing.rss / GiB:.2f} GiB — {tail}", flush=True)
+    print(f"[{label}] floor: DuckDB from_json over the same {len(pages)} files …", flush=True)
+    fdb = fresh(f"floor-{label}")
+    fl = task(floor_task, fdb, listfile(f"floor-{label}", pages))
+    print(f"  {fl.seconds:.1f} s, {fl.rss / GiB:.2f} GiB", flush=True)
+    results["ingest"][label] = {
+        "points": points,
+        "files": len(pages),
+        "exitkit_s": ing.seconds,
+        "exitkit_rss": ing.rss,
+        "floor_s": fl.seconds,
+        "floor_rss": fl.rss,
+        "vs_floor": ing.seconds / fl.seconds,
+        "rss_vs_floor": ing.rss / fl.rss,
+        "db": str(db),
+        "floor_db": str(fdb),
+    }
+
+
+def confluent_pages() -> list[Path]:
+    return sorted((estate.ESTATE / "confluent").rglob("*.page*.json"))
+
+
+def bench_ingest(m: dict, results: dict, *, python_readers: bool) -> None:
+    pages = confluent_pages()
+    ingest_block("confluent", estate.ESTATE / "confluent", pages, m["confluent"]["points"], "floor-confluent", results)
+    c = results["ingest"]["confluent"]
+
+    tenth = pages[::10]
+    per_page = m["confluent"]["points"] / len(pages)
+    print(f"[confluent] read_json floor and pandas peer on a tenth ({len(tenth)} pages) …", flush=True)
+    rj = task("floor-read-json", fresh("floor-read-json"), listfile("tenth", tenth))
+    peer = task("peer", fresh("peer"), listfile("tenth", tenth))
+    scale = len(pages) / len(tenth)
+    c["read_json_s_scaled"] = rj.seconds * scale
+    c["read_json_rss"] = rj.rss
+    c["peer_s_scaled"] = peer.seconds * scale
+    c["peer_rss"] = peer.rss
+    c["peer_points"] = int(per_page * len(tenth))
+    c["vs_peer"] = c["exitkit_s"] / c["peer_s_scaled"]
+    print(f"  read_json {rj.seconds:.1f} s, peer {peer.seconds:.1f} s (×{scale:.0f} to compare)", flush=True)
+    if python_readers:
+        for label in ("prometheus", "cloudwatch"):
+            files = sorted((estate.ESTATE / label).rglob("*.json"))
+            ingest_block(label, estate.ESTATE / label, files, m[label]["points"], f"floor-{label}", results)
+
+
+def bench_profile(results: dict) -> None:
+    c = results["ingest"]["confluent"]
+    print("[profile] exitkit profile over the whole estate …", flush=True)
+    prof = run(
+        [str(EXITKIT), "profile", "--db", c["db"], "--format", "csv"], stdout_file=RUNS / "profile.csv", timeout=1800
+    )
+    rows = max(0, len((RUNS / "profile.csv").read_text().splitlines()) - 1)
+    print(f"  {prof.seconds:.1f} s, {prof.rss / GiB:.2f} GiB, {rows} topics", flush=True)
+    print("[profile] raw GROUP BY topic on the flat table …", flush=True)
+    raw = task("raw-agg", c["floor_db"])
+    print(f"  {raw.seconds:.1f} s", flush=True)
+    results["profile"] = {
+        "topics": rows,
+        "exitkit_s": prof.seconds,
+        "exitkit_rss": prof.rss,
+        "raw_s": raw.seconds,
+        "vs_raw": prof.seconds / raw.seconds,
+    }
+
+
+def bench_cost(results: dict, runs: int = 200) -> None:
+    """exitkit.cost.evaluate for every platform on a typical workload, `runs` times."""
+    print(f"[cost] evaluate × {runs} …", flush=True)
+    from exitkit.cost import evaluate
+    from exitkit.costing import cost_inputs, price_overrides
+    from exitkit.prices import load_catalog
+    from exitkit.workload import load_workload
+    from exitkit.workload_profile import workload_profile
+
+    wl = load_workload(ROOT / "data" / "workloads" / "whatif-ingest.yaml")
+    inputs, _ = cost_inputs(wl, workload_profile(None, wl))
+    catalog = load_catalog(overrides=price_overrides(wl))
+    evaluate(inputs, catalog)  # warm
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        res = evaluate(inputs, catalog)
+        times.append(time.perf_counter() - t)
+    # Baseline in the same run: serializing the result it produced (what `exitkit cost --format json` adds).
+    ser = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        res.to_json()
+        ser.append(time.perf_counter() - t)
+    times.sort()
+    p95 = times[-(-95 * len(times) // 100) - 1]
+    results["cost"] = {
+        "workload": "whatif-ingest",
+        "platforms": len(res.platforms),
+        "runs": runs,
+        "median_s": statistics.median(times),
+        "p95_s": p95,
+        "to_json_median_s": statistics.median(ser),
+        "vs_to_json": statistics.median(times) / statistics.median(ser),
+    }
+    print(f"  median {statistics.median(times) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms", flush=True)
+
+
+def bench_report(results: dict) -> None:
+    """HOOK — batch report benchmark (issue 8, report part: not written here).
+
+    Whoever adds it: time `exitkit report data/workloads/*.yaml --db <the confluent store>
+    --jobs N` against the same workloads run with --jobs 1, and store the ratio here.
+    """
+    has = subprocess.run([str(EXITKIT), "report", "--help"], capture_output=True).returncode == 0
+    reason = "not written yet (issue 8, batch-report part)" if has else "`exitkit report` is missing"
+    print(f"[report] skipped: {reason}", flush=True)
+    results["report"] = {"skipped": reason}
+
+
+def fmt_s(s: float) -> str:
+    return f"{s:.1f} s" if s >= 1 else f"{s * 1e3:.0f} ms"
+
+
+def verdict(value: float, target: float, lower_is_better: bool = True) -> str:
+    ok = value <= target if lower_is_better else value >= target
+    return "met" if ok else "**not met**"
+
+
+def write_markdown(results: dict, path: Path) -> None:
+    m, e, mach = results["manifest"], results["ingest"], results["machine"]
+    c = e["confluent"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `{results['command']}` on {results['date']} (bench/run.py; the estate is",
+        "written once by bench/estate.py into bench/scratch/, git-ignored). Every figure is a ratio",
+        "against a baseline measured in the same run, on the same files.",
+        "",
+        f"Machine: {mach['nproc']} CPUs ({mach['cpu']}), {mach['ram_gib']} GiB RAM; load average at start "
+        f"{', '.join(f'{x:.1f}' for x in mach['load_avg_at_start'])} (a shared machine: other work ran alongside). "
+        f"Python {mach['python']}, DuckDB {mach['duckdb']}, pandas {mach['pandas']}, exitkit {mach['exitkit']}.",
+        "",
+        "## Estate",
+        "",
+        f"- Confluent `/query` FLAT pages: {m['params']['topics']} topics × {m['params']['days']} days × "
+        f"1-minute points × 3 metrics (received_bytes, sent_bytes, received_records) = "
+        f"**{m['confluent']['points']:,} points** in {c['files']} pages (one request per 6 h, the PT1M cap; "
+        f"limit 1000 groups, so one page each) + their saved requests, {m['confluent']['bytes'] / GiB:.1f} GiB.",
+        f"- Prometheus `query_range` (Strimzi `_total` counters per broker, step 60): a fraction, "
+        f"{m['params']['prom_topics']} topics × {m['params']['prom_days']} days × 3 brokers = "
+        f"{m['prometheus']['points']:,} points.",
+        f"- CloudWatch `get-metric-data` (Period 60, ≤ 500 queries / 100,800 points per call): a fraction, "
+        f"{m['params']['cw_topics']} topics × {m['params']['cw_days']} days × 3 brokers = "
+        f"{m['cloudwatch']['points']:,} points.",
+        "",
+        "## Figures",
+        "",
+        "| Measurement | exitkit | Baseline | Ratio | Target |",
+        "|---|---|---|---|---|",
+        f"| Ingest, Confluent ({c['points']:,} points): wall time | {fmt_s(c['exitkit_s'])} | "
+        f"floor {fmt_s(c['floor_s'])} | **{c['vs_floor']:.2f}×** | ≤ {TARGETS['ingest_vs_floor']}× "
+        f"({verdict(c['vs_floor'], TARGETS['ingest_vs_floor'])}) |",
+        f"| Ingest, Confluent: vs the pandas peer (per point) | {fmt_s(c['exitkit_s'])} | "
+        f"peer {fmt_s(c['peer_s_scaled'])} (scaled ×10) | **{1 / c['vs_peer']:.1f}× faster** | ≥ 10× faster "
+        f"({verdict(c['vs_peer'], TARGETS['ingest_vs_peer'])}) |",
+        f"| Ingest, Confluent: peak RSS | {c['exitkit_rss'] / GiB:.2f} GiB | floor {c['floor_rss'] / GiB:.2f} GiB | "
+        f"{c['rss_vs_floor']:.2f}× | ≤ 2 GiB ({verdict(c['exitkit_rss'] / GiB, TARGETS['ingest_rss_gib'])}) |",
+        f"| Ingest, Confluent: vs DuckDB `read_json` (per point) | {fmt_s(c['exitkit_s'])} | "
+        f"read_json {fmt_s(c['read_json_s_scaled'])} (scaled ×10) | {c['exitkit_s'] / c['read_json_s_scaled']:.2f}× | — |",
+    ]
+    for label in ("prometheus", "cloudwatch"):
+        if label in e:
+            x = e[label]
+            lines.append(
+                f"| Ingest, {label} ({x['points']:,} points): wall time | {fmt_s(x['exitkit_s'])} | "
+                f"floor {fmt_s(x['floor_s'])} | **{x['vs_floor']:.2f}×** | ≤ 1.5× "
+                f"({verdict(x['vs_floor'], 1.5)}) |"
+            )
+    if "profile" in results:
+        p = results["profile"]
+        lines += [
+            f"| Profile, whole estate (`exitkit profile`, process) | {fmt_s(p['exitkit_s'])} | "
+            f"raw GROUP BY topic {fmt_s(p['raw_s'])} (process) | **{p['vs_raw']:.2f}×** | ≤ 2× "
+            f"({verdict(p['vs_raw'], TARGETS['profile_vs_raw'])}) |",
+            f"| Profile: peak RSS | {p['exitkit_rss'] / GiB:.2f} GiB | — | — | — |",
+        ]
+    if "cost" in results:
+        k = results["cost"]
+        lines.append(
+            f"| Cost recompute, {k['platforms']} platforms ({k['workload']}, {k['runs']} runs) | "
+            f"median {k['median_s'] * 1e3:.2f} ms, p95 {k['p95_s'] * 1e3:.2f} ms | "
+            f"result.to_json() {k['to_json_median_s'] * 1e3:.2f} ms | {k['vs_to_json']:.1f}× | — |"
+        )
+    lines += [
+        "",
+        "Baselines:",
+        "- **floor**: DuckDB itself reads the same files into a flat table (no normalization):",
+        "  `from_json` over `read_text`, 8 files per statement (bench/tasks.py). DuckDB's `read_json`",
+        "  is several times slower on these single-object pages (each page is one 16 MB JSON object), so",
+        "  the faster of the two is the floor; `read_json` is shown for reference (on a tenth).",
+        "- **peer**: `json.load` + `pandas.DataFrame(doc['data'])` + insert into DuckDB, per page, on a",
+        "  tenth of the pages, scaled to the whole estate (per point).",
+        "- **raw GROUP BY topic**: count, mean, max, first and last timestamp per topic over the floor's",
+        "  flat table.",
+        "",
+        f"Batch report: {results.get('report', {}).get('skipped', 'see above')}.",
+        "",
+    ]
+    path.write_text("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-python-readers", action="store_true", help="only the Confluent estate")
+    ap.add_argument("--skip-profile", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    a = ap.parse_args(argv)
+    started = time.perf_counter()
+    m = estate.ensure()
+    RUNS.mkdir(parents=True, exist_ok=True)
+    results: dict = {
+        "command": "make bench",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "manifest": m,
+        "ingest": {},
+    }
+    bench_ingest(m, results, python_readers=not a.skip_python_readers)
+    if not a.skip_profile:
+        bench_profile(results)
+    bench_cost(results)
+    bench_report(results)
+    results["total_s"] = time.perf_counter() - started
+    (SCRATCH / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    write_markdown(results, Path(a.out))
+    print(f"wrote {a.out} ({results['total_s'] / 60:.1f} min)")
+    shutil.rmtree(RUNS / "tmp", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
