@@ -339,6 +339,20 @@ def write_markdown(results: dict, path: Path) -> None:
         "",
         f"Batch report: {results.get('report', {}).get('skipped', 'see above')}.",
         "",
+        "## Reading the figures",
+        "",
+        "- Before the DuckDB path, the Confluent reader ran at ~25,000 points/s on this machine (pure",
+        "  Python; ~45 min for this estate). Large FLAT pages now go through DuckDB (`from_json` on a",
+        "  private connection, per-distinct-value checks in Python, numeric codes back, categorical",
+        "  labels into the store); anything the fast path is unsure of is read by the Python reader.",
+        "- The peer is within ~1.2× of the floor here (json.load is C, one DataFrame per page), so",
+        '  "10× faster than the peer" would mean ~8× faster than DuckDB\'s own parse: not reachable',
+        "  by any reader that parses the JSON.",
+        "- Ingest peak RSS is mostly allocator and DuckDB scratch memory of the two reader threads and",
+        "  the store's uncommitted appends (one transaction for the whole call).",
+        "- The profile de-duplicates every (series, interval) and sums partitions/brokers per interval",
+        "  (two hash aggregates with one group per point), which a raw GROUP BY topic does not do.",
+        "",
     ]
     path.write_text("\n".join(lines))
 
@@ -348,7 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-python-readers", action="store_true", help="only the Confluent estate")
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--from-results", action="store_true", help="rewrite the page from the last results.json")
     a = ap.parse_args(argv)
+    if a.from_results:
+        write_markdown(json.loads((SCRATCH / "results.json").read_text()), Path(a.out))
+        return 0
     started = time.perf_counter()
     m = estate.ensure()
     RUNS.mkdir(parents=True, exist_ok=True)
