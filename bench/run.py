@@ -345,11 +345,13 @@ def write_markdown(results: dict, path: Path) -> None:
         "  Python; ~45 min for this estate). Large FLAT pages now go through DuckDB (`from_json` on a",
         "  private connection, per-distinct-value checks in Python, numeric codes back, categorical",
         "  labels into the store); anything the fast path is unsure of is read by the Python reader.",
-        "- The peer is within ~1.2× of the floor here (json.load is C, one DataFrame per page), so",
-        '  "10× faster than the peer" would mean ~8× faster than DuckDB\'s own parse: not reachable',
-        "  by any reader that parses the JSON.",
-        "- Ingest peak RSS is mostly allocator and DuckDB scratch memory of the two reader threads and",
-        "  the store's uncommitted appends (one transaction for the whole call).",
+        f"- The peer takes {c['peer_s_scaled'] / c['floor_s']:.1f}× the floor here (json.load is C, one DataFrame "
+        "per page), so",
+        f'  "10× faster than the peer" would mean {10 * c["floor_s"] / c["peer_s_scaled"]:.1f}× faster than '
+        "DuckDB's own parse of the same files.",
+        "- Ingest peak RSS is not broken down yet: suspects are the two reader threads' private DuckDB",
+        "  instances (no memory limit), their allocator arenas, and the store's uncommitted appends",
+        "  (the whole call is one transaction).",
         "- The profile de-duplicates every (series, interval) and sums partitions/brokers per interval",
         "  (two hash aggregates with one group per point), which a raw GROUP BY topic does not do.",
         "",
