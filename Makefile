@@ -47,3 +47,6 @@ lint: $(TSTAMP)
 
 clean:
 	rm -rf $(VENV) out data/demo *.duckdb .pytest_cache
+
+# Benchmarks (not part of `make test`): writes docs/benchmarks.md.
+include bench/Makefile.inc
