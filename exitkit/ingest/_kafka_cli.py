@@ -55,20 +55,36 @@ def numbered_lines(source: Source) -> Iterator[tuple[int, str]]:
         yield i, line.rstrip("\r")
 
 
+# The store's integer columns: partitions are INTEGER (Kafka's own int32), offsets and sizes
+# BIGINT. A value outside them would fail in DuckDB at insert time, after the reader.
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
 def split_topic_partition(text: str) -> tuple[str, int] | None:
-    """`events-2024-3` -> ("events-2024", 3): the partition is after the LAST hyphen."""
+    """`events-2024-3` -> ("events-2024", 3): the partition is after the LAST hyphen (ASCII digits, int32)."""
     topic, sep, part = text.rpartition("-")
-    if not sep or not topic or not part.isdigit():
+    if not sep or not topic or not (part.isascii() and part.isdigit()) or int(part) > INT32[1]:
         return None
     return topic, int(part)
 
 
-def to_int(text: str, source: Source, line: int, what: str) -> int:
-    """An integer from CLI text, or a `BadExport` naming the line and the field."""
+def to_int(text: str, source: Source, line: int, what: str, bounds: tuple[int, int] = INT64) -> int:
+    """An integer from CLI text within `bounds`, or a `BadExport` naming the line and the field."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise source.fail(f"{what} {text!r} is not an integer", line) from None
+        raise source.fail(f"{what} {text[:40]!r} is not an integer", line) from None
+    return check_int(value, source, line, what, bounds)
+
+
+def check_int(value: int, source: Source, line: int | None, what: str, bounds: tuple[int, int] = INT64) -> int:
+    """`value` when it fits the store column (`INT32` partitions, `INT64` offsets and sizes), else a `BadExport`."""
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        kind = "partition number" if bounds == INT32 else "64-bit integer"
+        raise source.fail(f"{what} {str(value)[:40]} is out of range for a {kind} ({lo} to {hi})", line)
+    return value
 
 
 def table_columns(table: str) -> dict[str, str]:
@@ -84,8 +100,20 @@ def table_columns(table: str) -> dict[str, str]:
 
 
 def frame(table: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows (dicts; missing keys are NULL) as a DataFrame with exactly the table's columns."""
+    """Rows (dicts; missing keys are NULL) as a DataFrame with exactly the table's columns.
+
+    Integers are checked against their column (INTEGER / BIGINT) here too, so a value a reader
+    did not range-check is a `ValueError` (a `BadExport` for the file), never a DuckDB error.
+    """
     cols = table_columns(table)
+    body = SNAPSHOT_TABLES[table]
+    for c in cols:
+        m = re.search(rf"\b{c}\s+(INTEGER|BIGINT)\b", body)
+        if m:
+            lo, hi = INT32 if m.group(1) == "INTEGER" else INT64
+            bad = next((r[c] for r in rows if isinstance(r.get(c), int) and not lo <= r[c] <= hi), None)
+            if bad is not None:
+                raise ValueError(f"{c} {str(bad)[:40]} is out of range for {m.group(1)}")
     data = {c: pd.Series([r.get(c) for r in rows], dtype=dtype) for c, dtype in cols.items()}
     return pd.DataFrame(data, columns=list(cols))
 

@@ -307,7 +307,11 @@ def _dims(
         try:
             partition = int(partition)
         except ValueError:
-            raise source.fail(f"partition label {partition!r} is not an integer", line) from None
+            raise source.fail(f"partition label {partition[:40]!r} is not an integer", line) from None
+        if not 0 <= partition < 2**31:  # the store's INTEGER column; Kafka partitions are int32
+            raise source.fail(
+                f"partition label {str(partition)[:40]} is not a partition number (0 to 2147483647)", line
+            )
     broker = _first(labels, roles["broker"])
     if broker is None and roles["broker"]:  # rules with `broker: []` have no broker dimension
         broker = default_broker

@@ -320,7 +320,9 @@ def _labels(series: _Series, cluster: str | None, source: Source) -> dict | None
         try:
             labels["partition"] = int(labels["partition"])
         except ValueError:
-            raise source.fail(f"Partition dimension {labels['partition']!r} is not an integer") from None
+            raise source.fail(f"Partition dimension {labels['partition'][:40]!r} is not an integer") from None
+        if not 0 <= labels["partition"] < 2**31:  # the store's INTEGER column
+            raise source.fail(f"Partition dimension {str(labels['partition'])[:40]} is not a partition number")
     labels.setdefault("cluster", cluster)
     if labels["cluster"] is None:
         raise source.fail(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from exitkit.ingest._kafka_cli import cluster_for, frame, numbered_lines, to_int
+from exitkit.ingest._kafka_cli import INT32, INT64, cluster_for, frame, numbered_lines, to_int
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _OFFSETS_HEADER = re.compile(r"^\s*GROUP\s+TOPIC\s+PARTITION\s+CURRENT-OFFSET\s+LOG-END-OFFSET\s+LAG\b")
@@ -75,7 +75,7 @@ def _row(header: list[str], text: str, cluster: str, source: Source, n: int) -> 
         if value == "-":
             row[column] = None
         elif kind is int:
-            row[column] = to_int(value, source, n, name)
+            row[column] = to_int(value, source, n, name, INT32 if column == "partition" else INT64)
         else:
             row[column] = value
     if not row.get("consumer_group"):

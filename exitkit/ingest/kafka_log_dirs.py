@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-from exitkit.ingest._kafka_cli import cluster_for, frame, numbered_lines, split_topic_partition
+from exitkit.ingest._kafka_cli import check_int, cluster_for, frame, numbered_lines, split_topic_partition
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _SNIFF = re.compile(r'"logDirs"\s*:')
@@ -51,12 +51,16 @@ def _replica(
     name = _get(part, "partition", str, source, line, where)
     tp = split_topic_partition(name)
     if tp is None:
-        raise source.fail(f"{where}.partition {name!r} is not `<topic>-<partition number>`", line)
-    size = _get(part, "size", int, source, line, where)
+        raise source.fail(
+            f"{where}.partition {name[:60]!r} is not `<topic>-<partition number>` (partitions 0 to 2147483647)", line
+        )
+    size = check_int(_get(part, "size", int, source, line, where), source, line, f"{where}.size")
     lag = part.get("offsetLag")  # type: ignore[union-attr]
     future = part.get("isFuture", False)  # type: ignore[union-attr]
     if lag is not None and (not isinstance(lag, int) or isinstance(lag, bool)):
-        raise source.fail(f"{where}.offsetLag {lag!r} is not an integer", line)
+        raise source.fail(f"{where}.offsetLag {str(lag)[:40]} is not an integer", line)
+    if lag is not None:
+        check_int(lag, source, line, f"{where}.offsetLag")
     if not isinstance(future, bool):
         raise source.fail(f"{where}.isFuture {future!r} is not true/false", line)
     return {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from exitkit.ingest._kafka_cli import (
+    INT32,
     cluster_for,
     config_value,
     frame,
@@ -87,10 +88,10 @@ def _header_rows(f: dict[str, str], cluster: str, source: Source, n: int) -> lis
         value, sensitive = stored_config(name, value)  # `Configs:` may list a credential in clear
         rows.append({"cluster": cluster, "topic": topic, "name": name, "value": value, "sensitive": sensitive})
 
-    add("partition_count", str(to_int(f["PartitionCount"], source, n, "PartitionCount")))
+    add("partition_count", str(to_int(f["PartitionCount"], source, n, "PartitionCount", INT32)))
     if "ReplicationFactor" not in f:
         raise source.fail("topic header without `ReplicationFactor:`", n)
-    add("replication_factor", str(to_int(f["ReplicationFactor"], source, n, "ReplicationFactor")))
+    add("replication_factor", str(to_int(f["ReplicationFactor"], source, n, "ReplicationFactor", INT32)))
     if f.get("TopicId"):
         add("topic_id", f["TopicId"])
     if "MarkedForDeletion" in f:
@@ -105,7 +106,7 @@ def _header_rows(f: dict[str, str], cluster: str, source: Source, n: int) -> lis
 
 def _partition_rows(f: dict[str, str], cluster: str, source: Source, n: int) -> list[dict]:
     """One row per replica listed in `Replicas:`."""
-    partition = to_int(f["Partition"], source, n, "Partition")
+    partition = to_int(f["Partition"], source, n, "Partition", INT32)
     for key in ("Leader", "Replicas"):
         if key not in f:
             raise source.fail(f"partition line without `{key}:`", n)

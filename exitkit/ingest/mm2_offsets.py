@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from exitkit.ingest._kafka_cli import cluster_for, frame, numbered_lines, split_topic_partition
+from exitkit.ingest._kafka_cli import cluster_for, frame, numbered_lines, split_topic_partition, to_int
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _CHECKPOINT = re.compile(
@@ -46,8 +46,8 @@ def read(source: Source) -> ReadResult:
                     "consumer_group": m.group("group"),
                     "topic": topic,
                     "partition": partition,
-                    "upstream_offset": int(m.group("up")),
-                    "downstream_offset": int(m.group("down")),
+                    "upstream_offset": to_int(m.group("up"), source, n, "upstreamOffset"),
+                    "downstream_offset": to_int(m.group("down"), source, n, "downstreamOffset"),
                     "metadata": m.group("meta"),
                     "seq": len(checkpoints) + 1,
                 }  # fmt: skip
@@ -59,8 +59,8 @@ def read(source: Source) -> ReadResult:
                     "cluster": cluster,
                     "topic": topic,
                     "partition": partition,
-                    "upstream_offset": int(m.group("up")),
-                    "downstream_offset": int(m.group("down")),
+                    "upstream_offset": to_int(m.group("up"), source, n, "upstreamOffset"),
+                    "downstream_offset": to_int(m.group("down"), source, n, "downstreamOffset"),
                     "seq": len(syncs) + 1,
                 }  # fmt: skip
             )
@@ -82,7 +82,9 @@ def read(source: Source) -> ReadResult:
 def _topic_partition(text: str, source: Source, n: int) -> tuple[str, int]:
     tp = split_topic_partition(text)
     if tp is None:
-        raise source.fail(f"topicPartition {text!r} is not `<topic>-<partition number>`", n)
+        raise source.fail(
+            f"topicPartition {text[:60]!r} is not `<topic>-<partition number>` (partitions 0 to 2147483647)", n
+        )
     return tp
 
 
