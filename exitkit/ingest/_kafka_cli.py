@@ -118,6 +118,33 @@ def frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(cols))
 
 
+def check_json_text(doc: object, source: Source, line: int | None = None) -> object:
+    """`doc` when every string in it (keys too) is valid Unicode, else a `BadExport`.
+
+    JSON may spell a lone UTF-16 surrogate (`"\\ud800"`); Python decodes it into a string that
+    cannot be encoded as UTF-8, so DuckDB (and a terminal) would fail on it after the reader.
+    Shared by the JSON readers (kafka-log-dirs, Prometheus API answers, CloudWatch, manifests).
+    """
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise source.fail(
+                    f"a JSON string holds a lone surrogate (\\u{ord(node[exc.start]):04x}), which is not text; "
+                    "expected valid Unicode",
+                    line,
+                ) from None
+    return doc
+
+
 NULL_TEXT = "null"  # how the Kafka tools print a Java null (unset or sensitive value)
 
 

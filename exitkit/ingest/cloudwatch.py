@@ -32,6 +32,7 @@ import pandas as pd
 
 from exitkit.errors import BadExport
 from exitkit.ingest import read_bytes
+from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, points_frame, register
 
 NAMESPACE = "AWS/Kafka"
@@ -138,7 +139,7 @@ def _documents(source: Source, text: str) -> list[dict]:
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, dict):
                 raise source.fail(f"found JSON {type(item).__name__} where a JSON object was expected")
-            docs.append(item)
+            docs.append(check_json_text(item, source))
     if not docs:
         raise source.fail("no JSON object; expected aws CloudWatch CLI JSON output")
     return docs

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 MANIFEST_KIND = "exitkit-collect-manifest"
@@ -25,6 +26,7 @@ def _read(source: Source) -> ReadResult:
         raise source.fail(f"not valid JSON ({exc.msg}); expected an exitkit collect manifest", exc.lineno) from None
     if not isinstance(doc, dict):
         raise source.fail("expected a JSON object (an exitkit collect manifest)")
+    check_json_text(doc, source)
     what = f"{doc.get('source', '?')} {doc.get('cluster') or ''}".strip()
     files = doc.get("files") if isinstance(doc.get("files"), list) else []
     return ReadResult(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from exitkit.ingest import _confluent as cf
+from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _AGGS = re.compile(r'"aggregations"\s*:\s*\[')
@@ -24,6 +25,7 @@ def sniff(head: str, source: Source) -> bool:
 def read(source: Source) -> ReadResult:
     """Nothing to store: a note saying which metric and granularity the request asks for."""
     request = cf.load_request(source.path, source.data)
+    check_json_text([request.metric_name, request.cluster], source)  # its note is printed
     return ReadResult(skip=True, cluster=request.cluster, notes=[request.note()])
 
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import json
 import re
 
-from exitkit.ingest._kafka_cli import check_int, cluster_for, frame, numbered_lines, split_topic_partition
+from exitkit.ingest._kafka_cli import (
+    check_int,
+    check_json_text,
+    cluster_for,
+    frame,
+    numbered_lines,
+    split_topic_partition,
+)
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _SNIFF = re.compile(r'"logDirs"\s*:')
@@ -86,6 +93,7 @@ def _json_line(source: Source) -> tuple[dict, int]:
             ) from None
         if not isinstance(doc, dict):
             raise source.fail('JSON is not an object; expected {"brokers": [...]}', n)
+        check_json_text(doc, source, n)
         found = (doc, n)
     if found is None:
         raise source.fail("no JSON line; expected the output of kafka-log-dirs.sh --describe")

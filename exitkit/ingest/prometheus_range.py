@@ -18,6 +18,7 @@ import math
 import re
 
 from exitkit.ingest import _prometheus as prom
+from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _SNIFF = re.compile(r'"resultType"\s*:\s*"|"status"\s*:\s*"error"')
@@ -36,7 +37,7 @@ def read(source: Source) -> ReadResult:
         raise source.fail(f"not valid JSON ({exc.msg}); expected a Prometheus API answer", exc.lineno) from None
     except RecursionError:
         raise source.fail("JSON nested too deeply; expected a Prometheus API answer") from None
-    data = _envelope(doc, source)
+    data = _envelope(check_json_text(doc, source), source)
     kind = data.get("resultType")
     result = data.get("result")
     if kind not in ("matrix", "vector"):
