@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,11 +15,43 @@ from exitkit import schema
 from exitkit.errors import StoreError
 
 DEFAULT_DB = "exitkit.duckdb"
+# DuckDB's own default is 80 % of the machine's RAM per database instance: a profile of a large
+# store took ~20 GiB. With a limit, DuckDB spills hash tables and sorts to `temp_directory`.
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def db_path(db: str | Path | None = None) -> Path:
     """`--db`, else `EXITKIT_DB`, else `exitkit.duckdb` in the working directory."""
     return Path(db or os.environ.get("EXITKIT_DB") or DEFAULT_DB)
+
+
+def memory_limit(default: str = DEFAULT_MEMORY_LIMIT) -> str:
+    """DuckDB's memory limit for our connections: `EXITKIT_MEMORY_LIMIT` (e.g. `4GB`), else `default`."""
+    return os.environ.get("EXITKIT_MEMORY_LIMIT", "").strip() or default
+
+
+def spill_dir() -> str:
+    """A fresh spill folder under the system temp dir, not created: DuckDB creates it on the first
+    spill and removes it when the database closes. One per database instance (their temp file
+    names would clash in a shared folder)."""
+    return os.path.join(tempfile.gettempdir(), f"exitkit-spill-{os.getpid()}-{uuid.uuid4().hex[:12]}")
+
+
+def bound(
+    con: duckdb.DuckDBPyConnection, *, limit: str | None = None, temp_directory: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Bounded memory: `memory_limit` (see `memory_limit()`) and, when given, where to spill."""
+    limit = limit or memory_limit()
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise StoreError(f"EXITKIT_MEMORY_LIMIT={limit!r}: not a memory size such as 2GB or 512MB ({exc})") from None
+    if temp_directory:
+        try:
+            con.execute(f"SET temp_directory = '{temp_directory.replace(chr(39), chr(39) * 2)}'")
+        except duckdb.Error:
+            pass  # a database instance shared in this process already spilled: it keeps its folder
+    return con
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -31,6 +65,13 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise StoreError(f"{path}: not a DuckDB store ({str(exc).splitlines()[0]})") from None
     quiet(con)
+    try:
+        # A writable store spills next to itself (DuckDB's default `<store>.tmp`); a read-only one
+        # may sit where we cannot write, so it spills under the system temp dir.
+        bound(con, temp_directory=spill_dir() if read_only else None)
+    except StoreError:
+        con.close()
+        raise
     return con
 
 
@@ -66,7 +107,7 @@ def open_store(db: str | Path | None = None, *, write: bool = False) -> Iterator
 
 def memory_store() -> duckdb.DuckDBPyConnection:
     """An in-memory store with the full schema (tests, what-if notebooks)."""
-    con = quiet(duckdb.connect(":memory:"))
+    con = bound(quiet(duckdb.connect(":memory:")), temp_directory=spill_dir())  # not `.tmp` in the cwd
     init(con)
     return con
 

@@ -253,7 +253,8 @@ def _tune(con: duckdb.DuckDBPyConnection) -> None:
     """Settings for the ingest's own connection: appends need no insertion order, and the
     store's memory stays bounded however many files one call loads (DuckDB spills to disk)."""
     con.execute("SET preserve_insertion_order = false")
-    con.execute(f"SET memory_limit = '{INGEST_MEMORY_LIMIT}'")
+    con.execute("SET python_enable_replacements = true")  # `_insert` scans its frames by name
+    store.bound(con, limit=store.memory_limit(INGEST_MEMORY_LIMIT))
 
 
 INGEST_MEMORY_LIMIT = "1GB"
@@ -264,18 +265,19 @@ def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
         [source_id, str(path), sha, fmt, result.cluster, datetime.now(UTC).replace(tzinfo=None), result.rows],
     )
-    if result.points is not None and len(result.points):
-        con.register("_points", result.points)
+    # The frames are scanned by name from this function's locals (DuckDB's replacement scan), not
+    # `con.register`ed: a registered view, even unregistered, stays in the open transaction until
+    # COMMIT and keeps its frame alive — every file's points in memory at once (4.5 GiB here).
+    _points = result.points
+    if _points is not None and len(_points):
         con.execute(
             "INSERT INTO metric_points SELECT ?, cluster, topic, partition, broker, consumer_group, metric, ts_start, ts_end, value FROM _points",
             [source_id],
         )
-        con.unregister("_points")
-    for table, df in result.snapshots.items():
-        if len(df):
-            con.register("_snap", df)
+    del _points
+    for table, _snap in result.snapshots.items():
+        if len(_snap):
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM _snap', [source_id])
-            con.unregister("_snap")
 
 
 def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:

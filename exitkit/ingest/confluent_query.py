@@ -301,6 +301,9 @@ def _fast(source: Source) -> ReadResult | None:
 
     con = _scratch()
     try:
+        # Bounded like the store (DuckDB's default is 80 % of RAM per instance): a page needs ~13×
+        # its size while parsed; past the limit DuckDB spills, or refuses and the Python reader reads it.
+        con.execute(f"SET memory_limit = '{max(SCRATCH_MIN_MEMORY, SCRATCH_MEMORY_PER_BYTE * len(data)) >> 20}MiB'")
         return _fast_read(con, source, request, metric, notes, scan)
     except BadExport:
         return None
@@ -320,8 +323,17 @@ def _scratch():
     if con is None:
         import duckdb
 
-        con = _LOCAL.con = duckdb.connect(":memory:", config={"threads": 1})
+        from exitkit.store import spill_dir
+
+        con = _LOCAL.con = duckdb.connect(
+            ":memory:",
+            config={"threads": 1, "memory_limit": f"{SCRATCH_MIN_MEMORY >> 20}MiB", "temp_directory": spill_dir()},
+        )
     return con
+
+
+SCRATCH_MIN_MEMORY = 256 << 20  # bytes: the scratch connection's memory limit, at least...
+SCRATCH_MEMORY_PER_BYTE = 32  # ...and this many times the page size
 
 
 def _scan(data: bytes) -> int | None:
