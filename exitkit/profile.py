@@ -15,6 +15,10 @@ that runs them:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import pandas as pd
 
@@ -44,7 +48,7 @@ WITH p AS (
            epoch(m.ts_end) - epoch(m.ts_start) AS dur,
            m.broker IS NULL AS nb, m.partition IS NULL AS np, coalesce(m.consumer_group, '') AS cg
     FROM metric_points m JOIN sources s USING (source_id)
-    WHERE m.metric IN ({metrics}) AND m.topic IS NOT NULL AND m.ts_end > m.ts_start
+    WHERE m.metric IN ({metrics}) AND m.topic IS NOT NULL AND m.ts_end > m.ts_start{only}
 ),
 grains AS (
     SELECT cluster, topic, metric, cg, format, dur, nb, np,
@@ -74,11 +78,81 @@ GROUP BY cluster, topic, partition, broker, consumer_group, metric, ts_start, ts
 """
 
 
-def clean_points_sql(metrics: tuple[str, ...]) -> str:
-    """SQL for de-duplicated points of these metrics (see module docstring)."""
+def clean_points_sql(metrics: tuple[str, ...], *, only: str | None = None) -> str:
+    """SQL for de-duplicated points of these metrics (see module docstring).
+
+    `only`: the name of a relation of (cluster, topic, metric) rows; when given, only those
+    series are normalized (each one whole, so every grain of it is there).
+    """
     names = ", ".join(f"'{m}'" for m in metrics)  # canonical names from our own constants
     rates = ", ".join(f"'{m}'" for m in RATE_METRICS)
-    return _CLEAN_POINTS.format(metrics=names, rate_metrics=rates)
+    where = (
+        f"\n      AND (m.cluster, m.topic, m.metric) IN (SELECT (cluster, topic, metric) FROM {only})" if only else ""
+    )
+    return _CLEAN_POINTS.format(metrics=names, rate_metrics=rates, only=where)
+
+
+# The fast path. In most stores every (cluster, topic, metric) is ONE series that no
+# normalization rule changes: topic-level (no broker, no partition), one consumer group or none,
+# one interval length, every interval on one grid and none of them twice (Confluent pages: each
+# covers its own 6 h). For those the de-duplication (a max of one value), the granularity
+# anti-join (intervals on one grid that differ do not overlap, whatever format each came from)
+# and the per-interval sum (a sum of one value) are no-ops, so their points go straight to the
+# statistics. The test rides along in the statistics' own GROUP BY (one scan); the series that
+# fail it — more than one series, family or interval length, unaligned or repeated intervals —
+# are computed again the full way (above). `EXITKIT_PROFILE_FULL=1` sends everything the full
+# way (tests compare the two).
+#
+# "None of them twice" without a hash entry per point (what count(DISTINCT ts_start) costs):
+# each point sets the bit of its interval number modulo _SLOTS; n points set n bits only if
+# their starts all differ. Starts that share a bit — a repeat, or a series longer than _SLOTS
+# intervals (45 days of minutes) whose numbers wrap — send the series the full way.
+_SLOTS = 65536  # bits of state per (cluster, topic, metric): 8 KiB
+_PLAIN = f"""(
+    bool_and(broker IS NULL AND partition IS NULL)
+    AND (count(consumer_group) = 0
+         OR (count(consumer_group) = count(*) AND min(consumer_group) = max(consumer_group)))
+    AND min(_d) = max(_d) AND min(_s % _d) = max(_s % _d)
+    AND bit_count(bitstring_agg((_s // _d) % {_SLOTS}, 0, {_SLOTS - 1})) = count(*)
+)"""
+# Every rate point with a topic, its interval length (seconds, as the full path has it) and the
+# columns of the plain-series test (microseconds).
+_POINTS = """
+SELECT cluster, topic, metric, consumer_group, broker, partition, ts_start, ts_end, value,
+       epoch(ts_end) - epoch(ts_start) AS dur, epoch_us(ts_start) AS _s, epoch_us(ts_end) - epoch_us(ts_start) AS _d
+FROM metric_points
+WHERE metric IN ({metrics}) AND topic IS NOT NULL AND cluster IS NOT NULL AND ts_end > ts_start
+"""
+_SLOW_SERIES = f"""
+SELECT cluster, topic, metric FROM ({_POINTS}) GROUP BY cluster, topic, metric HAVING NOT {_PLAIN}
+"""
+
+
+def _slow_series_sql(metrics: tuple[str, ...]) -> str:
+    """SQL: the (cluster, topic, metric) of these metrics that need the full normalization."""
+    return _SLOW_SERIES.format(metrics=_names(metrics))
+
+
+def _stats_with_test_sql(keys: str) -> str:
+    """`rate_stats_sql` over the raw points (exact for plain series) plus `plain`, the test."""
+    body = rate_stats_sql(_POINTS.format(metrics=_names(RATE_METRICS)), keys)
+    return body.replace("count(*) AS intervals", f"count(*) AS intervals, {_PLAIN} AS plain", 1)
+
+
+_FAST_POINTS = """
+SELECT cluster, topic, metric, ts_start, ts_end, epoch(ts_end) - epoch(ts_start) AS dur, value
+FROM metric_points{anti}
+WHERE metric IN ({metrics}) AND topic IS NOT NULL AND cluster IS NOT NULL AND ts_end > ts_start
+"""
+_SLOW = "_exitkit_slow"  # the registered (cluster, topic, metric) frame of series for the full path
+
+
+def _full_only() -> bool:
+    return os.environ.get("EXITKIT_PROFILE_FULL", "").strip() not in ("", "0")
+
+
+def _names(metrics: tuple[str, ...]) -> str:
+    return ", ".join(f"'{m}'" for m in metrics)  # canonical names from our own constants
 
 
 def topic_rates_sql() -> str:
@@ -88,6 +162,40 @@ def topic_rates_sql() -> str:
     FROM ({clean_points_sql(RATE_METRICS)})
     GROUP BY cluster, topic, metric, ts_start, ts_end
     """
+
+
+def _slow_rates_sql() -> str:
+    """`topic_rates_sql()` for the series in the registered `_SLOW` frame only."""
+    return f"""
+    SELECT cluster, topic, metric, ts_start, ts_end, max(dur) AS dur, sum(value) AS value
+    FROM ({clean_points_sql(RATE_METRICS, only=_SLOW)})
+    GROUP BY cluster, topic, metric, ts_start, ts_end
+    """
+
+
+@contextmanager
+def _rate_parts(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str | None]]:
+    """(fast SQL, slow SQL or None): per-interval topic rates as `topic_rates_sql()` gives them, in
+    two parts — series that need no normalization straight from the points, the rest the full way
+    (see `_SLOW_SERIES`). The slow series are found first (one small aggregate) and registered
+    for the duration of the block; with none, the fast part has no join at all."""
+    if _full_only():
+        yield topic_rates_sql(), None
+        return
+    slow = con.execute(_slow_series_sql(RATE_METRICS)).df()
+    if slow.empty:
+        yield _FAST_POINTS.format(metrics=_names(RATE_METRICS), anti=""), None
+        return
+    con.register(_SLOW, slow)
+    try:
+        yield (
+            _FAST_POINTS.format(
+                metrics=_names(RATE_METRICS), anti=f" ANTI JOIN {_SLOW} USING (cluster, topic, metric)"
+            ),
+            _slow_rates_sql(),
+        )
+    finally:
+        con.unregister(_SLOW)
 
 
 def rate_stats_sql(series_sql: str, keys: str) -> str:
@@ -144,22 +252,7 @@ def _metric_gauges(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def topic_profile(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per (cluster, topic) with PROFILE_COLUMNS; unknown values are null, never 0."""
-    stats = con.execute(
-        f"""
-        WITH st AS ({rate_stats_sql(topic_rates_sql(), "cluster, topic, metric")})
-        SELECT k.cluster, k.topic,
-            w.mean AS write_bytes_per_s_mean, w.p95 AS write_bytes_per_s_p95, w.peak AS write_bytes_per_s_peak,
-            r.mean AS read_bytes_per_s_mean, r.p95 AS read_bytes_per_s_p95,
-            ri.mean AS records_in_per_s_mean,
-            w.observed_from, w.observed_to,
-            w.covered_s / nullif(epoch(w.observed_to) - epoch(w.observed_from), 0) AS coverage
-        FROM (SELECT DISTINCT cluster, topic FROM st) k
-        LEFT JOIN st w ON w.cluster = k.cluster AND w.topic = k.topic AND w.metric = 'bytes_in'
-        LEFT JOIN st r ON r.cluster = k.cluster AND r.topic = k.topic AND r.metric = 'bytes_out'
-        LEFT JOIN st ri ON ri.cluster = k.cluster AND ri.topic = k.topic AND ri.metric = 'records_in'
-        ORDER BY k.cluster, k.topic
-        """
-    ).df()
+    stats = _stats_frame(con, _rate_stats(con))
     gauges = _metric_gauges(con)
     df = stats.merge(gauges, on=["cluster", "topic"], how="outer")
     df = _merge_snapshot_facts(con, df)
@@ -171,6 +264,52 @@ def topic_profile(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             df[col] = None
     df = df[PROFILE_COLUMNS].sort_values(["cluster", "topic"], ignore_index=True)
     return df.astype(object).where(df.notna(), None)
+
+
+def _rate_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """`rate_stats_sql(topic_rates_sql(), "cluster, topic, metric")` as a frame, the fast way:
+    one GROUP BY over the raw points with the plain-series test alongside; the series that
+    fail it are computed again through the full normalization."""
+    keys = "cluster, topic, metric"
+    if _full_only():
+        return con.execute(rate_stats_sql(topic_rates_sql(), keys)).df()
+    st = con.execute(_stats_with_test_sql(keys)).df()
+    plain = st.pop("plain").astype(bool)
+    if plain.all():
+        return st
+    con.register(_SLOW, st.loc[~plain, ["cluster", "topic", "metric"]])
+    try:
+        slow = con.execute(rate_stats_sql(_slow_rates_sql(), keys)).df()
+    finally:
+        con.unregister(_SLOW)
+    return pd.concat([st[plain], slow], ignore_index=True)
+
+
+def _stats_frame(con: duckdb.DuckDBPyConnection, rate_stats: pd.DataFrame) -> pd.DataFrame:
+    """Write/read/records statistics per (cluster, topic) from the per-metric statistics."""
+    con.register("_exitkit_st", rate_stats)
+    try:
+        return _stats_query(con)
+    finally:
+        con.unregister("_exitkit_st")
+
+
+def _stats_query(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        """
+        SELECT k.cluster, k.topic,
+            w.mean AS write_bytes_per_s_mean, w.p95 AS write_bytes_per_s_p95, w.peak AS write_bytes_per_s_peak,
+            r.mean AS read_bytes_per_s_mean, r.p95 AS read_bytes_per_s_p95,
+            ri.mean AS records_in_per_s_mean,
+            w.observed_from, w.observed_to,
+            w.covered_s / nullif(epoch(w.observed_to) - epoch(w.observed_from), 0) AS coverage
+        FROM (SELECT DISTINCT cluster, topic FROM _exitkit_st) k
+        LEFT JOIN _exitkit_st w ON w.cluster = k.cluster AND w.topic = k.topic AND w.metric = 'bytes_in'
+        LEFT JOIN _exitkit_st r ON r.cluster = k.cluster AND r.topic = k.topic AND r.metric = 'bytes_out'
+        LEFT JOIN _exitkit_st ri ON ri.cluster = k.cluster AND ri.topic = k.topic AND ri.metric = 'records_in'
+        ORDER BY k.cluster, k.topic
+        """
+    ).df()
 
 
 def _merge_snapshot_facts(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
@@ -207,13 +346,15 @@ def topic_rate_series(
     Columns: cluster, topic, metric, ts_start, ts_end, dur (seconds), value (per second).
     `topics` limits the result to these (cluster, topic) pairs; None means all.
     """
-    sql = f"SELECT * FROM ({topic_rates_sql()}) WHERE metric IN (SELECT unnest(?))"
-    params: list = [list(metrics)]
-    if topics is not None:
-        con.register("_want", pd.DataFrame(topics, columns=["cluster", "topic"]))
-        sql += " AND (cluster, topic) IN (SELECT (cluster, topic) FROM _want)"
-    try:
-        return con.execute(sql + " ORDER BY cluster, topic, metric, ts_start", params).df()
-    finally:
+    with _rate_parts(con) as (fast, slow):
+        rates = fast + (f" UNION ALL {slow}" if slow else "")
+        sql = f"SELECT * FROM ({rates}) WHERE metric IN (SELECT unnest(?))"
+        params: list = [list(metrics)]
         if topics is not None:
-            con.unregister("_want")
+            con.register("_want", pd.DataFrame(topics, columns=["cluster", "topic"]))
+            sql += " AND (cluster, topic) IN (SELECT (cluster, topic) FROM _want)"
+        try:
+            return con.execute(sql + " ORDER BY cluster, topic, metric, ts_start", params).df()
+        finally:
+            if topics is not None:
+                con.unregister("_want")

@@ -223,3 +223,148 @@ def test_two_families_of_one_format_and_step_are_not_added():
     )
     assert r.records_in_per_s_mean == pytest.approx(20.0)  # broker counters 10 + 10, not + 21
     assert r.max_consumer_lag_records == pytest.approx(7.0)  # 3 + 4, not 14
+
+
+# The fast path (exitkit.profile._SLOW_SERIES): series that no normalization rule changes skip it.
+
+
+def test_overlapping_sources_of_one_topic_level_series_still_counted_once():
+    # one series, one grain, but two pages overlap in minutes 10..19 (the same values in both)
+    ts, te = _minutes(30)
+    v = [float(i) for i in range(1, 31)]
+    a = points_frame(cluster="c", topic="t", metric="bytes_in", ts_start=ts[:20], ts_end=te[:20], value=v[:20])
+    b = points_frame(cluster="c", topic="t", metric="bytes_in", ts_start=ts[10:], ts_end=te[10:], value=v[10:])
+    # another topic whose pages do not overlap: the fast path
+    c = points_frame(cluster="c", topic="u", metric="bytes_in", ts_start=ts[:15], ts_end=te[:15], value=v[:15])
+    d = points_frame(cluster="c", topic="u", metric="bytes_in", ts_start=ts[15:], ts_end=te[15:], value=v[15:])
+    con = _store({1: ("confluent-query", pd.concat([a, c])), 2: ("confluent-query", pd.concat([b, d]))})
+    for topic in ("t", "u"):
+        r = _row(con, topic)
+        assert r.write_bytes_per_s_mean == pytest.approx(15.5)  # 1..30 once each, not minutes 11..20 twice
+        assert r.write_bytes_per_s_p95 == pytest.approx(29)  # rank ceil(0.95 × 30) = 29
+        assert r.write_bytes_per_s_peak == pytest.approx(30)
+        assert r.coverage == pytest.approx(1.0)
+
+
+def test_a_repeated_interval_inside_one_source_counted_once():
+    ts, te = _minutes(4)
+    df = points_frame(
+        cluster="c", topic="t", metric="bytes_in", ts_start=ts + ts[:1], ts_end=te + te[:1], value=[4.0, 8, 12, 16, 4]
+    )
+    r = _row(_store({1: ("fmt", df)}))
+    assert r.write_bytes_per_s_mean == pytest.approx(10.0)  # 4, 8, 12, 16: the repeat of minute 0 once
+    assert r.coverage == pytest.approx(1.0)
+
+
+def _mixed_store():
+    """Fast and slow topics side by side: every rule that sends a series the full way, and plain ones."""
+    ts, te = _minutes(60)
+    rng = np.random.default_rng(7)
+
+    def v(scale=1.0):
+        return np.round(rng.uniform(0, 1000, 60) * scale)  # integers: sums are exact in any order
+
+    pages = {i: [] for i in range(1, 7)}
+    # plain topics, pages of 20 minutes each (fast)
+    for t in ("plain-a", "plain-b"):
+        for m in ("bytes_in", "bytes_out", "records_in"):
+            x = v()
+            for k in range(3):
+                sl = slice(20 * k, 20 * (k + 1))
+                pages[1 + k].append(
+                    points_frame(cluster="c", topic=t, metric=m, ts_start=ts[sl], ts_end=te[sl], value=x[sl])
+                )
+    # per-broker series (summed per interval)
+    for b in ("1", "2", "3"):
+        pages[4].append(
+            points_frame(cluster="c", topic="brokers", metric="bytes_in", ts_start=ts, ts_end=te, value=v(), broker=b)
+        )
+    # two grains: minutes and an hour overlapping them
+    pages[4].append(points_frame(cluster="c", topic="grains", metric="bytes_in", ts_start=ts, ts_end=te, value=v()))
+    pages[5].append(
+        points_frame(
+            cluster="c",
+            topic="grains",
+            metric="bytes_in",
+            ts_start=[T0, T0 + 3600],
+            ts_end=[T0 + 3600, T0 + 7200],
+            value=[5.0, 7.0],
+        )
+    )
+    # overlapping pages of one series, and a topic loaded twice
+    x = v()
+    pages[4].append(
+        points_frame(cluster="c", topic="overlap", metric="bytes_out", ts_start=ts[:40], ts_end=te[:40], value=x[:40])
+    )
+    pages[5].append(
+        points_frame(cluster="c", topic="overlap", metric="bytes_out", ts_start=ts[30:], ts_end=te[30:], value=x[30:])
+    )
+    twice = points_frame(cluster="c", topic="twice", metric="bytes_in", ts_start=ts, ts_end=te, value=v())
+    pages[4].append(twice)
+    pages[6].append(twice)
+    # two consumer groups of one rate metric (summed), and a cluster total (never a topic)
+    for g in ("g1", "g2"):
+        pages[6].append(
+            points_frame(
+                cluster="c", topic="groups", metric="bytes_out", ts_start=ts, ts_end=te, value=v(), consumer_group=g
+            )
+        )
+    pages[6].append(points_frame(cluster="c", topic=None, metric="bytes_in", ts_start=ts, ts_end=te, value=v()))
+    # a plain topic of another cluster, with gaps, and a per-partition gauge
+    keep = [i for i in range(60) if i % 7]
+    pages[6].append(
+        points_frame(
+            cluster="d",
+            topic="plain-a",
+            metric="bytes_in",
+            ts_start=[ts[i] for i in keep],
+            ts_end=[te[i] for i in keep],
+            value=v()[keep],
+        )
+    )
+    # one grid from two formats (fast: nothing overlaps), and two formats on shifted grids (full)
+    x = v()
+    pages[4].append(
+        points_frame(cluster="c", topic="formats", metric="bytes_in", ts_start=ts[:30], ts_end=te[:30], value=x[:30])
+    )
+    pages[5].append(
+        points_frame(cluster="c", topic="formats", metric="bytes_in", ts_start=ts[30:], ts_end=te[30:], value=x[30:])
+    )
+    half = [t + 30 for t in ts]
+    pages[4].append(
+        points_frame(cluster="c", topic="shifted", metric="bytes_in", ts_start=ts[:40], ts_end=te[:40], value=x[:40])
+    )
+    pages[5].append(
+        points_frame(
+            cluster="c",
+            topic="shifted",
+            metric="bytes_in",
+            ts_start=half[30:],
+            ts_end=[t + 60 for t in half[30:]],
+            value=x[30:],
+        )
+    )
+    fmt = {
+        1: "confluent-query",
+        2: "confluent-query",
+        3: "confluent-query",
+        4: "prometheus-text",
+        5: "cloudwatch",
+        6: "fmt",
+    }
+    return _store({sid: (fmt[sid], pd.concat(frames)) for sid, frames in pages.items()})
+
+
+def test_fast_path_gives_the_full_path_numbers(monkeypatch):
+    from exitkit.profile import RATE_METRICS, _slow_series_sql, topic_rate_series
+
+    con = _mixed_store()
+    slow = {r[1] for r in con.execute(_slow_series_sql(RATE_METRICS)).fetchall()}
+    # plain-a, plain-b (both clusters) and formats go fast
+    assert slow == {"brokers", "grains", "overlap", "twice", "groups", "shifted"}
+    fast_profile, fast_series = topic_profile(con), topic_rate_series(con, ("bytes_in", "bytes_out", "records_in"))
+    monkeypatch.setenv("EXITKIT_PROFILE_FULL", "1")
+    full_profile, full_series = topic_profile(con), topic_rate_series(con, ("bytes_in", "bytes_out", "records_in"))
+    assert len(fast_profile) == 10
+    pd.testing.assert_frame_equal(fast_profile, full_profile)
+    pd.testing.assert_frame_equal(fast_series, full_series)
