@@ -42,6 +42,7 @@ TARGETS = {
     "ingest_vs_peer": 0.1,  # ≥ 10× faster than the pandas peer (per point)
     "ingest_rss_gib": 2.0,  # ≤ 2 GiB peak RSS for the 65 M-point estate
     "profile_vs_raw": 2.0,  # ≤ 2× a raw GROUP BY topic
+    "report_vs_loop": 0.6,  # exitkit report --jobs 2 ≤ 0.6× a plain papermill + nbconvert loop
 }
 
 
@@ -239,16 +240,91 @@ def bench_cost(results: dict, runs: int = 200) -> None:
     print(f"  median {statistics.median(times) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms", flush=True)
 
 
-def bench_report(results: dict) -> None:
-    """HOOK — batch report benchmark (issue 8, report part: not written here).
+REPORT_NB = ROOT / "notebooks" / "workload_report.ipynb"
+# Store-backed workloads over the demo store (exitkit.notebook_helpers.demo_store()).
+STORE_WORKLOADS = [
+    ("confluent-payments", "confluent-dedicated", "lkc-demo01", ["payments.*", "fraud.scores"]),
+    ("confluent-clicks", "confluent-dedicated", "lkc-demo01", ["clickstream.*", "search.index-updates"]),
+    ("msk-telemetry", "msk-standard", "demo-msk", ["telemetry.*", "geo.positions"]),
+    ("onprem-erp", "kafka-ec2", "demo-onprem", ["erp.*", "ledger.entries"]),
+]
 
-    Whoever adds it: time `exitkit report data/workloads/*.yaml --db <the confluent store>
-    --jobs N` against the same workloads run with --jobs 1, and store the ratio here.
-    """
-    has = subprocess.run([str(EXITKIT), "report", "--help"], capture_output=True).returncode == 0
-    reason = "not written yet (issue 8, batch-report part)" if has else "`exitkit report` is missing"
-    print(f"[report] skipped: {reason}", flush=True)
-    results["report"] = {"skipped": reason}
+
+def report_workloads(folder: Path, n: int = 20) -> list[Path]:
+    """`n` small workload files: a few over the demo store's topics, the rest what-if (traffic only)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i in range(n):
+        if i < len(STORE_WORKLOADS):
+            name, platform, cluster, topics = STORE_WORKLOADS[i]
+            body = (
+                f"name: {name}\ntitle: Bench {name}\nsource: {{platform: {platform}, cluster: {cluster}}}\n"
+                f"topics: {json.dumps(topics)}\n"
+            )
+        else:
+            name = f"whatif-{i:02d}"
+            rate = 5 * (i + 1)
+            body = (
+                f"name: {name}\ntitle: Bench what-if {rate} MiB/s\nsource: {{platform: msk-standard}}\n"
+                f"traffic: {{write_rate: {rate} MiB/s, write_peak: {3 * rate} MiB/s, fan_out: {1 + i % 4}, "
+                f"retention: {1 + i % 7}d, partitions: {12 * (1 + i % 8)}}}\n"
+            )
+        body += "region: us-east-1\nzones: 3\ncandidates: [msk-standard, msk-express, kafka-ec2-tiered, automq-byoc]\n"
+        f = folder / f"{name}.yaml"
+        f.write_text(body)
+        files.append(f)
+    return files
+
+
+def bench_report(results: dict, n: int = 20) -> None:
+    """`exitkit report` of `n` workloads with --jobs 1 and --jobs 2 against a plain sequential loop of
+    papermill + `jupyter nbconvert --to html --no-input` CLI calls on the same notebook."""
+    from exitkit.notebook_helpers import demo_store
+
+    base = RUNS / "report"
+    shutil.rmtree(base, ignore_errors=True)
+    print("[report] demo store …", flush=True)
+    db = demo_store()
+    workloads = report_workloads(base / "workloads", n)
+    r: dict = {"workloads": len(workloads), "store_backed": len(STORE_WORKLOADS), "db": str(db)}
+    for jobs in (1, 2):
+        out = base / f"jobs{jobs}"
+        print(f"[report] exitkit report × {len(workloads)} --jobs {jobs} …", flush=True)
+        res = run(
+            [str(EXITKIT), "report", *map(str, workloads), "--db", str(db), "--out", str(out), "--jobs", str(jobs)],
+            timeout=3600,
+        )
+        summary = json.loads((out / "summary.json").read_text())
+        failed = [w["name"] for w in summary["workloads"] if w["status"] != "ok"]
+        if failed:
+            raise SystemExit(f"exitkit report failed for {failed}")
+        r[f"jobs{jobs}_s"] = res.seconds
+        r[f"jobs{jobs}_rss"] = res.rss
+        print(f"  {res.seconds:.1f} s", flush=True)
+    print(f"[report] plain loop: papermill + jupyter nbconvert × {len(workloads)} …", flush=True)
+    out = base / "loop"
+    out.mkdir(parents=True)
+    started = time.perf_counter()
+    for w in workloads:
+        nb = out / f"{w.stem}.ipynb"
+        run([str(BIN / "papermill"), str(REPORT_NB), str(nb), "-p", "workload", str(w), "-p", "db", str(db),
+             "-p", "out_dir", str(out), "--log-level", "ERROR"], timeout=600)  # fmt: skip
+        run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], timeout=600)
+    r["loop_s"] = time.perf_counter() - started
+    print(f"  {r['loop_s']:.1f} s", flush=True)
+    import plotly.offline
+
+    plotlyjs = len(plotly.offline.get_plotlyjs().encode())
+    ours = [(base / "jobs2" / f"{w.stem}.html").stat().st_size for w in workloads]
+    plain = [(out / f"{w.stem}.html").stat().st_size for w in workloads]
+    r["html_bytes_median"] = statistics.median(ours)
+    r["loop_html_bytes_median"] = statistics.median(plain)
+    r["plotlyjs_bytes"] = plotlyjs
+    r["plotlyjs_share"] = plotlyjs / statistics.median(ours)
+    r["jobs2_vs_loop"] = r["jobs2_s"] / r["loop_s"]
+    r["jobs1_vs_loop"] = r["jobs1_s"] / r["loop_s"]
+    r["jobs2_vs_jobs1"] = r["jobs2_s"] / r["jobs1_s"]
+    results["report"] = r
 
 
 def fmt_s(s: float) -> str:
@@ -325,6 +401,18 @@ def write_markdown(results: dict, path: Path) -> None:
             f"median {k['median_s'] * 1e3:.2f} ms, p95 {k['p95_s'] * 1e3:.2f} ms | "
             f"result.to_json() {k['to_json_median_s'] * 1e3:.2f} ms | {k['vs_to_json']:.1f}× | — |"
         )
+    rep = results.get("report", {})
+    if "jobs2_s" in rep:
+        n = rep["workloads"]
+        lines += [
+            f"| Batch report, {n} workloads (`exitkit report --jobs 2`) | {fmt_s(rep['jobs2_s'])} | "
+            f"plain loop {fmt_s(rep['loop_s'])} | **{rep['jobs2_vs_loop']:.2f}×** | ≤ {TARGETS['report_vs_loop']}× "
+            f"({verdict(rep['jobs2_vs_loop'], TARGETS['report_vs_loop'])}) |",
+            f"| Batch report, {n} workloads (`--jobs 1`) | {fmt_s(rep['jobs1_s'])} | plain loop {fmt_s(rep['loop_s'])} | "
+            f"{rep['jobs1_vs_loop']:.2f}× | — |",
+            f"| Report HTML size (median) | {rep['html_bytes_median'] / 2**20:.2f} MiB | plain nbconvert "
+            f"{rep['loop_html_bytes_median'] / 2**20:.2f} MiB | plotly.js is {rep['plotlyjs_share']:.0%} of ours | — |",
+        ]
     lines += [
         "",
         "Baselines:",
@@ -337,7 +425,10 @@ def write_markdown(results: dict, path: Path) -> None:
         "- **raw GROUP BY topic**: count, mean, max, first and last timestamp per topic over the floor's",
         "  flat table.",
         "",
-        f"Batch report: {results.get('report', {}).get('skipped', 'see above')}.",
+        "- **plain loop**: per workload, `papermill notebooks/workload_report.ipynb out.ipynb -p workload W -p db D",
+        "  -p out_dir O` then `jupyter nbconvert --to html --no-input out.ipynb` (the venv's CLIs), one after",
+        f"  the other; {rep.get('workloads', 20)} workloads, {rep.get('store_backed', 4)} of them over the demo store's "
+        "topics, the rest what-if (traffic only).",
         "",
         "## Reading the figures",
         "",
@@ -363,11 +454,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-python-readers", action="store_true", help="only the Confluent estate")
     ap.add_argument("--skip-profile", action="store_true")
+    ap.add_argument("--only-report", action="store_true", help="only the batch report; merged into results.json")
+    ap.add_argument("--report-workloads", type=int, default=20, help="workloads in the batch report benchmark")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--from-results", action="store_true", help="rewrite the page from the last results.json")
     a = ap.parse_args(argv)
     if a.from_results:
         write_markdown(json.loads((SCRATCH / "results.json").read_text()), Path(a.out))
+        return 0
+    if a.only_report:
+        RUNS.mkdir(parents=True, exist_ok=True)
+        results = json.loads((SCRATCH / "results.json").read_text())
+        bench_report(results, a.report_workloads)
+        (SCRATCH / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        write_markdown(results, Path(a.out))
         return 0
     started = time.perf_counter()
     m = estate.ensure()
@@ -383,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     if not a.skip_profile:
         bench_profile(results)
     bench_cost(results)
-    bench_report(results)
+    bench_report(results, a.report_workloads)
     results["total_s"] = time.perf_counter() - started
     (SCRATCH / "results.json").write_text(json.dumps(results, indent=2, default=str))
     write_markdown(results, Path(a.out))
