@@ -43,12 +43,12 @@ def bound(
     """Bounded memory: `memory_limit` (see `memory_limit()`) and, when given, where to spill."""
     limit = limit or memory_limit()
     try:
-        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+        con.execute("SET memory_limit = ?", [limit])  # a parameter: the value comes from the environment
     except duckdb.Error as exc:
         raise StoreError(f"EXITKIT_MEMORY_LIMIT={limit!r}: not a memory size such as 2GB or 512MB ({exc})") from None
     if temp_directory:
         try:
-            con.execute(f"SET temp_directory = '{temp_directory.replace(chr(39), chr(39) * 2)}'")
+            con.execute("SET temp_directory = ?", [temp_directory])
         except duckdb.Error:
             pass  # a database instance shared in this process already spilled: it keeps its folder
     return con

@@ -303,7 +303,9 @@ def _fast(source: Source) -> ReadResult | None:
     try:
         # Bounded like the store (DuckDB's default is 80 % of RAM per instance): a page needs ~13×
         # its size while parsed; past the limit DuckDB spills, or refuses and the Python reader reads it.
-        con.execute(f"SET memory_limit = '{max(SCRATCH_MIN_MEMORY, SCRATCH_MEMORY_PER_BYTE * len(data)) >> 20}MiB'")
+        con.execute(
+            "SET memory_limit = ?", [f"{max(SCRATCH_MIN_MEMORY, SCRATCH_MEMORY_PER_BYTE * len(data)) >> 20}MiB"]
+        )
         return _fast_read(con, source, request, metric, notes, scan)
     except BadExport:
         return None
