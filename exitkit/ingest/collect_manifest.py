@@ -24,6 +24,8 @@ def _read(source: Source) -> ReadResult:
         doc = json.loads(source.text())
     except json.JSONDecodeError as exc:
         raise source.fail(f"not valid JSON ({exc.msg}); expected an exitkit collect manifest", exc.lineno) from None
+    except RecursionError:
+        raise source.fail("JSON nested too deeply; expected an exitkit collect manifest") from None
     if not isinstance(doc, dict):
         raise source.fail("expected a JSON object (an exitkit collect manifest)")
     check_json_text(doc, source)

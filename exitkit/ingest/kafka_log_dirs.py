@@ -91,6 +91,8 @@ def _json_line(source: Source) -> tuple[dict, int]:
             raise source.fail(
                 f"broken JSON ({exc.msg} at column {exc.colno}); expected the log-dirs JSON line", n
             ) from None
+        except RecursionError:
+            raise source.fail("JSON nested too deeply; expected the log-dirs JSON line", n) from None
         if not isinstance(doc, dict):
             raise source.fail('JSON is not an object; expected {"brokers": [...]}', n)
         check_json_text(doc, source, n)
