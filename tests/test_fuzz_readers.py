@@ -527,13 +527,6 @@ def test_lone_surrogates_in_json_are_a_clear_bad_export(reader, old, new, base_s
     assert tally.counts["rejected"] == 1 and tally.counts["fallback"] == 0, tally.counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="confluent_query.py / ingest/__init__.py (not ours to edit): a lone surrogate label reaches DuckDB "
-    "and raises InvalidInputException at insert. Fix: reject non-encodable strings in confluent_query._row / "
-    "_label (as _kafka_cli.check_json_text does), and have ingest() turn any duckdb.Error from _insert into a "
-    "BadExport for that file",
-)
 def test_lone_surrogate_in_a_confluent_query_label_is_a_bad_export(base_store, tmp_path):
     base_db, before = base_store
     seed = SEEDS["confluent-query"][0]

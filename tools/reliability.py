@@ -58,10 +58,9 @@ DEFECTS: list[dict[str, str]] = [
         "found_by": "fuzz (odd Unicode)",
         "defect": "the same lone surrogate in a Confluent /query label (confluent_query.py) still reaches DuckDB; "
         "more generally `ingest()` lets any duckdb.Error from `_insert` escape as a non-ExitkitError",
-        "fix": "not ours to edit (confluent_query.py, ingest/__init__.py): reject non-encodable strings in "
-        "`confluent_query._row/_label`, and convert duckdb.Error in `_insert` into a BadExport for the file; "
-        "pinned by a strict xfail test; the fuzz test counts it as `known_defect`",
-        "status": "xfail",
+        "fix": "`ingest()` turns any duckdb.Error while storing a file into a BadExport for that file "
+        "(`cannot store its rows (...)`), and the call rolls back; the regression test now passes",
+        "status": "fixed",
     },
     {
         "found_by": "fuzz (deep nesting)",

@@ -195,7 +195,13 @@ def ingest(
             else:
                 known.add(sha)
                 rep.source_id = next_id
-                _insert(con, next_id, f, sha, reader.name, result)
+                try:
+                    _insert(con, next_id, f, sha, reader.name, result)
+                except duckdb.Error as exc:  # a value the store cannot hold: this file is bad, roll back
+                    errors.append(
+                        BadExport(f, f"cannot store its rows ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
+                    )
+                    continue
                 next_id += 1
             reports.append(rep)
         bar.close()
