@@ -50,3 +50,10 @@ clean:
 
 # Benchmarks (not part of `make test`): writes docs/benchmarks.md.
 include bench/Makefile.inc
+
+# Hardening (not part of `make test`): the larger fuzz budget, and docs/reliability.md.
+fuzz: $(TSTAMP)
+	EXITKIT_FUZZ=fuzz $(BIN)/python -m pytest -q -n 2 tests/test_fuzz_readers.py
+
+reliability: $(TSTAMP)
+	$(BIN)/python tools/reliability.py --profile fuzz
