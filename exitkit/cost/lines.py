@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from exitkit.prices import Catalog
 
@@ -23,21 +23,10 @@ Path = Literal[
 ]
 Payee = Literal["cloud", "vendor", "internal"]
 
-STATES = ("steady", "abnormal", "migration")
-PATHS = (
-    "compute",
-    "producer_ingress",
-    "replication",
-    "consumer_egress",
-    "cross_zone",
-    "private_connectivity",
-    "storage",
-    "requests",
-    "backfill",
-    "observability",
-    "labor",
-)
-PAYEES = ("cloud", "vendor", "internal")
+# The vocabularies as tuples, derived from the Literal types so they are written once.
+STATES: tuple[str, ...] = get_args(State)
+PATHS: tuple[str, ...] = get_args(Path)
+PAYEES: tuple[str, ...] = get_args(Payee)
 
 
 @dataclass(frozen=True)
