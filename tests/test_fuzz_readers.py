@@ -355,7 +355,7 @@ class Tally:
         self.suite, self.name = suite, name
         # fallback: a rejection by the driver's catch-all (`cannot read as X: ValueError: ...`), i.e.
         # a case the reader itself did not check; allowed (one line, names the file) but counted
-        self.counts = {"examples": 0, "loaded": 0, "rejected": 0, "skipped": 0, "fallback": 0, "known_defect": 0}
+        self.counts = {"examples": 0, "loaded": 0, "rejected": 0, "skipped": 0, "fallback": 0}
         self.messages: set[str] = set()
         self.fallbacks: set[str] = set()
 
@@ -406,11 +406,6 @@ def check_one(data: bytes, seed: Seed, work: Path, base_db: Path, before: dict, 
                     tally.counts["fallback"] += 1
                     tally.fallbacks.add(re.sub(r"\d+", "N", err.message)[:100])
             assert str(exc).count("\n") == len(exc.errors) - 1
-            assert table_contents(db) == before, "a failed ingest changed the store"
-        except Exception as exc:  # only the known, xfail-pinned defect is tolerated (and counted)
-            if not (tally.name == "confluent-query" and "surrogate" in str(exc)):
-                raise
-            tally.counts["known_defect"] += 1
             assert table_contents(db) == before, "a failed ingest changed the store"
         else:
             status = reports[0].status
@@ -531,6 +526,6 @@ def test_lone_surrogate_in_a_confluent_query_label_is_a_bad_export(base_store, t
     base_db, before = base_store
     seed = SEEDS["confluent-query"][0]
     data = seed.data.replace(b'"orders.v1"', b'"\\ud800x"', 1)
-    tally = Tally("surrogate", "confluent-query-xfail")  # not "confluent-query": its known-defect pass is off
+    tally = Tally("surrogate", "confluent-query")
     check_one(data, seed, tmp_path, base_db, before, tally)
     assert tally.counts["rejected"] == 1

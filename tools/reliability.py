@@ -176,7 +176,7 @@ def render(profile: str, rc: int, cases: list[dict], recs: dict[str, dict]) -> s
     for reader in sorted(fuzz):
         r = fuzz[reader]
         rows.append([reader, r["examples"], r["loaded"], r["rejected"], r.get("fallback", 0), r["skipped"],
-                     r.get("known_defect", 0), r["distinct_errors"],
+                     r["distinct_errors"],
                      fuzz_outcomes.get(f"test_mutated_exports_load_or_fail_cleanly[{reader}]", "?")])  # fmt: skip
     if rows:
         total = sum(r[1] for r in rows)
@@ -189,7 +189,6 @@ def render(profile: str, rc: int, cases: list[dict], recs: dict[str, dict]) -> s
                     "rejected (BadExport)",
                     "of which by the driver's catch-all",
                     "companion / already loaded",
-                    "known defect (xfail) hits",
                     "distinct error messages",
                     "result",
                 ],
