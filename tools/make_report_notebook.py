@@ -20,7 +20,7 @@ def code(s, tags=()):
 
 cells = [
     code(
-        '# Parameters (papermill injects overrides after this cell)\nworkload: str = "data/workloads/whatif-ingest.yaml"  # workload file (YAML); relative: cwd, then repo root\ndb: str = ""  # DuckDB store; "" = $EXITKIT_DB or ./exitkit.duckdb\nout_dir: str = ""  # where exitkit report writes its outputs',
+        '# Parameters (papermill injects overrides after this cell)\nworkload: str = "data/workloads/whatif-ingest.yaml"  # workload file (YAML); relative: cwd, then repo root\ndb: str = ""  # DuckDB store; "" → $EXITKIT_DB or ./exitkit.duckdb\nout_dir: str = ""  # where exitkit report writes its outputs',
         ["parameters"],
     ),
     code(
