@@ -6,6 +6,7 @@ CLI outputs do not name their cluster, so every reader here asks `cluster_for` f
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 
@@ -125,6 +126,11 @@ def check_json_text(doc: object, source: Source, line: int | None = None) -> obj
     cannot be encoded as UTF-8, so DuckDB (and a terminal) would fail on it after the reader.
     Shared by the JSON readers (kafka-log-dirs, Prometheus API answers, CloudWatch, manifests).
     """
+    try:  # the common case at C speed: encoding the whole document fails iff some string would
+        json.dumps(doc, ensure_ascii=False, check_circular=False).encode("utf-8")
+        return doc
+    except (UnicodeEncodeError, RecursionError, ValueError, TypeError):
+        pass  # find the string (and say which) the slow way
     stack = [doc]
     while stack:
         node = stack.pop()
