@@ -309,6 +309,8 @@ def _fast(source: Source) -> ReadResult | None:
         return None
     except duckdb.Error:  # DuckDB refused the JSON: the Python reader says why
         return None
+    except Exception:  # noqa: BLE001 - e.g. RecursionError on a deeply nested label: unsure, so the Python
+        return None  # reader reads it (the fallback is always correct, only slower)
     finally:
         for t in _TMP:
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
