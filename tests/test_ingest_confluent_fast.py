@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from exitkit.errors import BadExport
 from exitkit.ingest import confluent_query, read_file
-from tests.test_fuzz_readers import FUZZ, SEEDS, mutate
+from tests.test_fuzz_readers import FUZZ, SEEDS, Tally, mutate
 from tests.test_ingest_confluent import FIX, generate, write_minute_pages
 
 PYTHON_ONLY = str(1 << 62)
@@ -109,17 +109,29 @@ def test_fast_path_points_are_the_generators_truth(tmp_path, monkeypatch, fast_t
 
 
 @pytest.mark.parametrize("seed", SEEDS["confluent-query"], ids=lambda s: s.name)
-def test_mutated_pages_give_the_python_readers_outcome(seed, tmp_path_factory, monkeypatch):
+def test_mutated_pages_give_the_python_readers_outcome(seed, tmp_path_factory, monkeypatch, fast_taken):
     work = tmp_path_factory.mktemp("fast-fuzz")
     for c in seed.companions:
         shutil.copy(c, work / c.name)
     hints = {"cluster": seed.cluster} if seed.cluster else {}
+    tally = Tally("fastpath", seed.name)  # figures for docs/reliability.md (tools/reliability.py)
+    tally.counts["fast_path"] = 0
 
     @FUZZ
     @given(data=st.data())
     def run(data):
         page = work / seed.name
         page.write_bytes(mutate(data.draw, seed))
-        assert_same(outcome(page, monkeypatch, "0", **hints), outcome(page, monkeypatch, PYTHON_ONLY, **hints))
+        taken = len(fast_taken)
+        fast = outcome(page, monkeypatch, "0", **hints)
+        tally.counts["fast_path"] += len(fast_taken) > taken
+        assert_same(fast, outcome(page, monkeypatch, PYTHON_ONLY, **hints))
+        tally.counts["examples"] += 1
+        tally.counts["loaded" if fast[0] == "ok" else "rejected"] += 1
+        if fast[0] == "bad":
+            tally.messages.add(fast[1].split(": ", 1)[-1])
 
-    run()
+    try:
+        run()
+    finally:
+        tally.write()

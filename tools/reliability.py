@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = [
     "tests/test_fuzz_readers.py",
+    "tests/test_ingest_confluent_fast.py",
     "tests/test_crash_ingest.py",
     "tests/test_batch_faults.py",
     "tests/test_security.py",
@@ -96,6 +97,17 @@ DEFECTS: list[dict[str, str]] = [
         '"not a number", without saying which unit the catalog expects',
         "fix": "the workload's `prices` validator names the catalog unit of the key (or says a discount is a "
         "share); negative, NaN/Inf, booleans, lists still refused with one line naming the key",
+        "status": "fixed",
+    },
+    {
+        "found_by": "fuzz (fast path against the Python reader)",
+        "defect": "a Confluent /query page large enough for the DuckDB fast path with a deeply nested label "
+        "or timestamp: a RecursionError escaped the fast path, so the file was rejected by the driver's "
+        "catch-all (`cannot read as confluent-query: RecursionError ...`) instead of the reader's own "
+        "`JSON nested too deeply` line; the fast path had no test comparing it with the Python reader",
+        "fix": "the fast path hands any unexpected exception to the Python reader (always correct, only "
+        "slower); `tests/test_ingest_confluent_fast.py` compares the two on fixtures, generated pages and "
+        "mutated pages",
         "status": "fixed",
     },
     {
@@ -226,6 +238,32 @@ def render(profile: str, rc: int, cases: list[dict], recs: dict[str, dict]) -> s
             f"({sum(c['outcome'] == 'passed' for c in regress)} passed, "
             f"{sum(c['outcome'] == 'xfailed' for c in regress)} strict xfail, "
             f"{sum(c['outcome'] == 'failed' for c in regress)} failed).",
+        ]
+
+    fast = {k.removeprefix("fastpath-"): v for k, v in recs.items() if k.startswith("fastpath-")}
+    if fast:
+        fast_outcomes = outcome_of("test_ingest_confluent_fast", "test_mutated_pages_give_the_python_readers_outcome")
+        parts += [
+            "",
+            "Confluent `/query` fast path (`tests/test_ingest_confluent_fast.py`): large FLAT pages are parsed by "
+            "DuckDB, the rest by the Python reader. Each mutated page is read with the fast path forced and "
+            "by the Python reader alone; the outcomes must be identical (points, cluster, notes, or the same "
+            "one-line error).",
+            "",
+            _table(
+                ["seed", "cases", "answered by the fast path", "loaded (both)", "rejected (both)", "result"],
+                [
+                    [
+                        k,
+                        v["examples"],
+                        v.get("fast_path", 0),
+                        v["loaded"],
+                        v["rejected"],
+                        fast_outcomes.get(f"test_mutated_pages_give_the_python_readers_outcome[{k}]", "?"),
+                    ]
+                    for k, v in sorted(fast.items())
+                ],
+            ),  # fmt: skip
         ]
 
     parts += ["", "## 2. Crash safety of `exitkit ingest` (`tests/test_crash_ingest.py`)", ""]
