@@ -48,10 +48,13 @@ def ingest(paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str
         for note in r.notes:
             click.echo(f"  note: {note}")
     loaded = sum(r.status == "loaded" for r in reports)
-    rate = f", {points / elapsed:,.0f} rows/s" if elapsed > 0 and points else ""
-    click.echo(
-        f"{loaded} file(s) loaded, {len(reports) - loaded} not, {points:,} rows into {db_path(db)} in {elapsed:.1f}s{rate}"
+    skipped = sum(r.status == "skipped" for r in reports)
+    used = len(reports) - loaded - skipped
+    others = (f", {used} companion file(s) used" if used else "") + (
+        f", {skipped} skipped (already loaded)" if skipped else ""
     )
+    rate = f", {points / elapsed:,.0f} rows/s" if elapsed > 0 and points else ""
+    click.echo(f"{loaded} file(s) loaded{others}, {points:,} rows into {db_path(db)} in {elapsed:.1f}s{rate}")
 
 
 @cli.command()

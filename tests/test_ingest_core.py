@@ -139,3 +139,24 @@ def test_unknown_format_option(tmp_path):
     p = _toy(tmp_path, "a.txt", [("t1", 0, 5)])
     with pytest.raises(IngestFailed, match="unknown --format 'nope'"):
         ingest([p], tmp_path / "s.duckdb", fmt="nope")
+
+
+def test_cli_summary_counts_loaded_companion_and_skipped_files(tmp_path):
+    from pathlib import Path
+
+    flat = Path(__file__).parent / "fixtures" / "confluent" / "query_flat"  # 2 pages (3 + 2 points) + request
+    db = str(tmp_path / "s.duckdb")
+    cmd = [sys.executable, "-m", "exitkit", "ingest", str(flat), "--db", db]
+    first = subprocess.run(cmd, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert (
+        first.stdout.strip()
+        .splitlines()[-1]
+        .startswith(f"2 file(s) loaded, 1 companion file(s) used, 5 rows into {db} in ")
+    )
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert (
+        again.stdout.strip()
+        .splitlines()[-1]
+        .startswith(f"0 file(s) loaded, 1 companion file(s) used, 2 skipped (already loaded), 0 rows into {db} in ")
+    )
