@@ -213,7 +213,36 @@ def bench_profile(results: dict) -> None:
         "exitkit_rss": prof.rss,
         "raw_s": raw.seconds,
         "vs_raw": prof.seconds / raw.seconds,
+        "breakdown": profile_breakdown(c["db"]),
     }
+
+
+def profile_breakdown(db: str, repeat: int = 3) -> dict:
+    """Where the profile's time goes, in this process on the same store (best of `repeat`): the
+    per-series statistics query alone, without its exact p95, without its plain-series test, and
+    with neither (the raw GROUP BY's equivalent over the store's table); Python's start-up and imports."""
+    import re as _re
+
+    from exitkit import profile as P
+    from exitkit.store import open_store
+
+    full = P._stats_with_test_sql("cluster, topic, metric")
+    no_p95 = full.replace("quantile_disc(value, 0.95)", "NULL::DOUBLE")
+    no_test = _re.sub(r", \(\s*bool_and.*?\) AS plain", ", true AS plain", full, flags=_re.S)
+    bare = _re.sub(r", \(\s*bool_and.*?\) AS plain", ", true AS plain", no_p95, flags=_re.S)
+    assert no_p95 != full and no_test != full and bare not in (full, no_p95, no_test)
+    out = {}
+    with open_store(db) as con:
+        for name, sql in (("stats", full), ("no_p95", no_p95), ("no_plain_test", no_test), ("bare", bare)):
+            best = float("inf")
+            for _ in range(repeat):
+                t = time.perf_counter()
+                con.execute(sql).fetchall()
+                best = min(best, time.perf_counter() - t)
+            out[name] = best
+    imports = run([sys.executable, "-c", "import exitkit.cli, exitkit.profile"])
+    out["imports_s"] = imports.seconds
+    return out
 
 
 def bench_cost(results: dict, runs: int = 200) -> None:
@@ -434,6 +463,14 @@ def write_markdown(results: dict, path: Path) -> None:
             f"({verdict(p['vs_raw'], TARGETS['profile_vs_raw'])}) |",
             f"| Profile: peak RSS | {p['exitkit_rss'] / GiB:.2f} GiB | — | — | — |",
         ]
+        if "breakdown" in p:
+            b = p["breakdown"]
+            lines.append(
+                f"| Profile, in process: the statistics query (bare aggregates {fmt_s(b['bare'])}; + exact p95 "
+                f"{fmt_s(b['no_plain_test'] - b['bare'])}; + plain-series test {fmt_s(b['no_p95'] - b['bare'])}); "
+                f"Python start and imports {fmt_s(b['imports_s'])} | {fmt_s(b['stats'])} | bare aggregates "
+                f"{fmt_s(b['bare'])} | {b['stats'] / b['bare']:.2f}× | — |"
+            )
     if "cost" in results:
         k = results["cost"]
         lines.append(
