@@ -33,7 +33,7 @@ import pandas as pd
 from exitkit.errors import BadExport
 from exitkit.ingest import read_bytes
 from exitkit.ingest._kafka_cli import check_json_text
-from exitkit.ingest.base import Reader, ReadResult, Source, points_frame, register
+from exitkit.ingest.base import POINT_COLUMNS, Reader, ReadResult, Source, register
 
 NAMESPACE = "AWS/Kafka"
 
@@ -225,6 +225,69 @@ def _period(value: Any, source: Source) -> int:
     return value
 
 
+def _bulk_numbers(values: list) -> np.ndarray | None:
+    """Float64 of a list of finite JSON numbers (not bools); None if any is otherwise (check one by one)."""
+    types = set(map(type, values))
+    if not types <= {float, int}:
+        return None
+    try:
+        arr = np.fromiter(values if int not in types else map(float, values), np.float64, len(values))
+    except OverflowError:  # an int beyond float
+        return None
+    return arr if np.isfinite(arr).all() else None
+
+
+def _iso_layout(suffix: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Per character of `2025-03-03T10:05:00<suffix>`: the lowest byte allowed and how far above it."""
+    layout = "0000-00-00T00:00:00"
+    low = np.frombuffer(layout.encode() + suffix, np.uint8)
+    span = np.array([9 if ch == "0" else 0 for ch in layout] + [0] * len(suffix), np.uint8)
+    return low, span
+
+
+# The times the aws CLI writes (2025-03-03T10:05:00+00:00, or ...:00Z, or no offset), by length.
+_ISO_LAYOUTS = {19: _iso_layout(b""), 20: _iso_layout(b"Z"), 25: _iso_layout(b"+00:00")}
+_BULK_YEARS = (1970, 2261)  # inside the store's range whatever the day
+# Days from 1970-01-01 to the first of each month from 1970-01, and one month beyond.
+_MONTH_START = (
+    np.arange((_BULK_YEARS[1] - _BULK_YEARS[0] + 1) * 12 + 1).astype("datetime64[M]").astype("datetime64[D]")
+).astype(np.int64)
+
+
+def _bulk_epoch_ms(times: list) -> np.ndarray | None:
+    """Epoch ms (int64) of UTC ISO-8601 strings of one layout, years 1970-2261; None otherwise.
+
+    Gives exactly what `_epoch_ms` gives for these strings; None sends the page to `_epoch_ms`.
+    """
+    n = len(times)
+    if n == 0:
+        return np.empty(0, np.int64)
+    try:
+        raw = "".join(times).encode("ascii")  # TypeError: not all strings
+    except (TypeError, UnicodeEncodeError):
+        return None
+    width = len(times[0])
+    if width not in _ISO_LAYOUTS or set(map(len, times)) != {width}:
+        return None
+    chars = np.frombuffer(raw, np.uint8).reshape(n, width)
+    low, span = _ISO_LAYOUTS[width]
+    if not ((chars - low) <= span).all():  # uint8: a byte below `low` wraps above any span
+        return None
+    c = chars[:, :19].T.astype(np.int32) - ord("0")  # one row per character, digits as numbers
+    year = c[0] * 1000 + c[1] * 100 + c[2] * 10 + c[3]
+    month, day, hour, minute, second = (c[i] * 10 + c[i + 1] for i in (5, 8, 11, 14, 17))
+    if not (
+        (year >= _BULK_YEARS[0]) & (year <= _BULK_YEARS[1]) & (month >= 1) & (month <= 12) & (day >= 1)
+        & (hour <= 23) & (minute <= 59) & (second <= 59)
+    ).all():  # fmt: skip
+        return None
+    months = (year - _BULK_YEARS[0]) * 12 + month - 1
+    first = _MONTH_START[months]
+    if not (day <= _MONTH_START[months + 1] - first).all():
+        return None
+    return (first + (day - 1)) * 86_400_000 + (hour * 3600 + minute * 60 + second) * 1000
+
+
 # --- series: what a query asks for, and how it maps ------------------------------------------
 
 
@@ -242,33 +305,53 @@ class _Series:
 class _Out:
     """Points and notes collected from one file."""
 
-    cols: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    labels: list[dict] = field(default_factory=list)  # per added series: store labels and metric
+    times: list[np.ndarray] = field(default_factory=list)  # ts_ms (int64)
+    ends: list[np.ndarray] = field(default_factory=list)  # end_ms (int64)
+    values: list[np.ndarray] = field(default_factory=list)  # float64
     notes: list[str] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)
     disk_percent: bool = False
     other_namespaces: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)  # query Ids whose results said InternalError/Forbidden
 
-    def add(self, labels: dict, metric: str, period_s: int, ts_ms: list[int], values: list[float]) -> None:
-        n = len(ts_ms)
-        for key in ("cluster", "topic", "partition", "broker", "consumer_group"):
-            self.cols[key].extend([labels.get(key)] * n)
-        self.cols["metric"].extend([metric] * n)
-        self.cols["ts_ms"].extend(ts_ms)
-        self.cols["end_ms"].extend(t + period_s * 1000 for t in ts_ms)
-        self.cols["value"].extend(values)
+    def add(self, labels: dict, metric: str, period_s: int, ts_ms: np.ndarray, values: np.ndarray) -> None:
+        self.labels.append({**labels, "metric": metric})
+        self.times.append(ts_ms)
+        self.ends.append(ts_ms + period_s * 1000)
+        self.values.append(values)
 
     def frame(self) -> pd.DataFrame:
-        c = self.cols
+        """The points as `points_frame` makes them; each series' labels repeated in bulk, not point by point."""
+        counts = np.array([len(t) for t in self.times], dtype=np.int64)
 
-        def times(key: str) -> pd.Series:
-            return pd.Series(np.asarray(c[key], dtype="int64").astype("datetime64[ms]"))
+        def repeated(per_series: list, dtype: Any = object) -> np.ndarray:
+            arr = np.empty(len(per_series), dtype=dtype)
+            arr[:] = per_series
+            return np.repeat(arr, counts)
 
-        return points_frame(
-            cluster=c["cluster"], topic=c["topic"], partition=c["partition"], broker=c["broker"],
-            consumer_group=c["consumer_group"], metric=c["metric"], ts_start=times("ts_ms"),
-            ts_end=times("end_ms"), value=c["value"],
-        )  # fmt: skip
+        def times(chunks: list[np.ndarray]) -> pd.Series:
+            ms = np.concatenate([np.empty(0, np.int64), *chunks])
+            return pd.Series(ms.astype("datetime64[ms]").astype("datetime64[ns]"))
+
+        partitions = [lb.get("partition") for lb in self.labels]
+        columns = {
+            key: pd.Series(repeated([lb.get(key) for lb in self.labels]), dtype=object)
+            for key in ("cluster", "topic", "broker", "consumer_group", "metric")
+        }
+        columns["partition"] = pd.Series(
+            pd.arrays.IntegerArray(
+                repeated([p or 0 for p in partitions], np.int64), repeated([p is None for p in partitions], bool)
+            )
+        )
+        columns["ts_start"] = times(self.times)
+        columns["ts_end"] = times(self.ends)
+        columns["value"] = pd.Series(np.concatenate([np.empty(0, np.float64), *self.values]))
+        return pd.DataFrame({key: columns[key] for key in POINT_COLUMNS})
+
+    def clusters(self) -> set[str]:
+        """The clusters of the points (the frame's distinct non-null `cluster`)."""
+        return {lb["cluster"] for lb, t in zip(self.labels, self.times, strict=True) if len(t)} - {None}
 
     def all_notes(self) -> list[str]:
         notes = list(self.notes)
@@ -358,19 +441,20 @@ def _pick_stats(series: list[_Series], source: Source, line_of) -> tuple[set[_Se
     return kept, notes
 
 
-def _sorted_points(ts_ms: list[int], values: list[float], source: Source, what: str) -> tuple[list[int], list[float]]:
-    """Points ascending by time (CloudWatch returns newest first); repeated times must agree."""
-    pairs = sorted(zip(ts_ms, values, strict=True))
-    out_t: list[int] = []
-    out_v: list[float] = []
-    for t, v in pairs:
-        if out_t and out_t[-1] == t:
-            if out_v[-1] != v:
-                raise source.fail(f"{what} has two different values at one timestamp; expected one per period")
-            continue  # the same point from two overlapping pages
-        out_t.append(t)
-        out_v.append(v)
-    return out_t, out_v
+def _sorted_points(ts_ms: np.ndarray, values: np.ndarray, source: Source, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Points ascending by time (CloudWatch returns newest first); repeated times must agree.
+
+    Of equal values at one time (0.0 and -0.0 are equal) the first in the file is kept.
+    """
+    order = np.argsort(ts_ms, kind="stable")
+    ts_ms, values = ts_ms[order], values[order]
+    same = ts_ms[1:] == ts_ms[:-1]
+    if same.any():
+        if (values[1:][same] != values[:-1][same]).any():
+            raise source.fail(f"{what} has two different values at one timestamp; expected one per period")
+        keep = np.concatenate(([True], ~same))  # the same point from two overlapping pages
+        ts_ms, values = ts_ms[keep], values[keep]
+    return ts_ms, values
 
 
 # --- get-metric-data -------------------------------------------------------------------------
@@ -387,8 +471,11 @@ def _read_metric_data(source: Source, text: str, docs: list[dict]) -> ReadResult
             if qid not in out.failed:
                 out.notes.append(f"no result for query Id {qid!r}: the save looks incomplete")
             continue
+        ts_pages, value_pages = data[qid]
         with _located(source, lambda qid=qid: _result_line(text, qid)):
-            ts_ms, values = _sorted_points(*data[qid], source, f"result Id {qid!r}")
+            ts_ms, values = _sorted_points(
+                np.concatenate(ts_pages), np.concatenate(value_pages), source, f"result Id {qid!r}"
+            )
         # BytesIn/BytesOut per broker count partition leaders only: summing brokers is exact.
         out.add(labels, _canonical_name(series.name), series.period, ts_ms, values)
     return _result(out)
@@ -525,9 +612,9 @@ def _drop_summed_lag(plan: dict[str, tuple[_Series, dict]], out: _Out) -> dict[s
 
 def _collect_results(
     source: Source, text: str, docs: list[dict], queries: dict[str, dict], out: _Out
-) -> dict[str, tuple[list[int], list[float]]]:
-    """Id -> (timestamps ms, values), pages concatenated; status codes and messages become notes."""
-    data: dict[str, tuple[list[int], list[float]]] = {}
+) -> dict[str, tuple[list[np.ndarray], list[np.ndarray]]]:
+    """Id -> (timestamps ms, values) page by page; status codes and messages become notes."""
+    data: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     last_status: dict[str, str] = {}
     for doc in docs:
         results = doc.get("MetricDataResults", [])
@@ -545,8 +632,8 @@ def _collect_results(
                 continue  # InternalError, Forbidden: no usable data in this page
             ts_ms, values = _result_arrays(r, qid, source, text)
             acc = data.setdefault(qid, ([], []))
-            acc[0].extend(ts_ms)
-            acc[1].extend(values)
+            acc[0].append(ts_ms)
+            acc[1].append(values)
         out.notes.extend(f"CloudWatch message: {_message(m)}" for m in doc.get("Messages") or [])
         if doc.get("NextToken"):
             out.notes.append(
@@ -565,9 +652,24 @@ def _message(m: Any) -> str:
     return f"{m.get('Code')}: {m.get('Value')}" if isinstance(m, dict) else str(m)
 
 
-def _result_arrays(r: dict, qid: str, source: Source, text: str) -> tuple[list[int], list[float]]:
-    """One result page's Timestamps and Values, checked (errors located at the result's Id)."""
+def _result_arrays(r: dict, qid: str, source: Source, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """One result page's Timestamps (ms, int64) and Values (float64), checked.
+
+    The usual page (JSON numbers, times like 2025-03-03T10:05:00+00:00) is checked and
+    converted in bulk; any other page goes point by point, which also finds the error.
+    """
     ts_raw, vals_raw = r.get("Timestamps", []), r.get("Values", [])
+    if isinstance(ts_raw, list) and isinstance(vals_raw, list) and len(ts_raw) == len(vals_raw):
+        values = _bulk_numbers(vals_raw)
+        ts_ms = _bulk_epoch_ms(ts_raw) if values is not None else None
+        if ts_ms is not None:
+            return ts_ms, values
+    ts_list, value_list = _checked_arrays(ts_raw, vals_raw, qid, source, text)
+    return np.array(ts_list, dtype=np.int64), np.array(value_list, dtype=np.float64)
+
+
+def _checked_arrays(ts_raw: Any, vals_raw: Any, qid: str, source: Source, text: str) -> tuple[list[int], list[float]]:
+    """Timestamps and Values point by point (errors located at the result's Id, or the timestamp)."""
     what = f"result Id {qid!r}"
     with _located(source, lambda: _result_line(text, qid)):
         if not isinstance(ts_raw, list) or not isinstance(vals_raw, list):
@@ -633,11 +735,11 @@ def _statistics_doc(source: Source, text: str, doc: dict, k: int, out: _Out) -> 
         with _located(source, lambda i=i: _line(text, (r'"Datapoints"', k), (r'"Timestamp"\s*:', i))):
             ts_ms.append(_epoch_ms(p.get("Timestamp"), source, "Timestamp"))
             values.append(_number(p.get(stat), source, stat))
-    ts_ms, values = _sorted_points(ts_ms, values, source, name)
+    ts_ms, values = _sorted_points(np.array(ts_ms, dtype=np.int64), np.array(values, dtype=np.float64), source, name)
     if "Dimensions" not in doc:
         out.notes.append(f"{name}: no Dimensions (request not saved with it): stored as a cluster-level series")
     series = _Series(name, _dimensions(doc.get("Dimensions"), source), stat, None)
-    period = _period(doc["Period"], source) if "Period" in doc else _infer_period(ts_ms, source)
+    period = _period(doc["Period"], source) if "Period" in doc else _infer_period(ts_ms.tolist(), source)
     labels = _labels(series, source.cluster, source)
     if labels is None:
         out.notes.append(f"skipped {name}: dimensions {[d for d, _ in series.dims]} not known to exitkit")
@@ -696,6 +798,7 @@ def _sibling_request(source: Source) -> tuple[Source, str, list[dict]] | None:
 
 
 def _result(out: _Out) -> ReadResult:
-    points = out.frame()
-    clusters = points["cluster"].dropna().unique()
-    return ReadResult(points=points, cluster=clusters[0] if len(clusters) == 1 else None, notes=out.all_notes())
+    clusters = out.clusters()
+    return ReadResult(
+        points=out.frame(), cluster=next(iter(clusters)) if len(clusters) == 1 else None, notes=out.all_notes()
+    )
