@@ -131,24 +131,65 @@ def _rule(entry: dict, defaults: dict[str, tuple[str, ...]], i: int, *, snapshot
 
 @dataclass
 class Samples:
-    """Samples grouped into series (metric name + every label). `ts` NaN = no timestamp."""
+    """Samples grouped into series (metric name + every label). `ts` NaN = no timestamp.
+
+    Samples arrive one at a time (`add`, the text reader) or a series at a time as arrays
+    (`extend`, the JSON reader); `frame` keeps the order they arrived in.
+    """
 
     series: list[tuple[str, dict[str, str], int | None]] = field(default_factory=list)  # name, labels, first line
     sid: list[int] = field(default_factory=list)
     ts: list[float] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
     _ids: dict[tuple, int] = field(default_factory=dict)
+    _chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def add(self, name: str, labels: dict[str, str], ts: float | None, value: float, line: int | None = None) -> None:
         """One sample. `name` "" is a PromQL expression result (no `__name__`)."""
+        i = self._series_id(name, labels, line)
+        self.sid.append(i)
+        self.ts.append(math.nan if ts is None else ts)
+        self.value.append(value)
+
+    def extend(
+        self, name: str, labels: dict[str, str], ts: np.ndarray, value: np.ndarray, line: int | None = None
+    ) -> None:
+        """Samples of one series at once (epoch seconds, float values); none adds no series."""
+        if not len(ts):
+            return
+        self._flush()
+        i = self._series_id(name, labels, line)
+        self._chunks.append((np.full(len(ts), i, dtype="int64"), ts, value))
+
+    def frame(self) -> pd.DataFrame:
+        """sid, ts, value and seq (arrival order) of every sample."""
+        self._flush()
+        chunks = self._chunks or [(np.empty(0, "int64"), np.empty(0), np.empty(0))]
+        sid, ts, value = (np.concatenate([c[k] for c in chunks]) for k in range(3))
+        data = pd.DataFrame(
+            {"sid": sid, "ts": ts.astype("float64", copy=False), "value": value.astype("float64", copy=False)}
+        )
+        data["seq"] = np.arange(len(data))
+        return data
+
+    def _series_id(self, name: str, labels: dict[str, str], line: int | None) -> int:
         key = (name, tuple(sorted(labels.items())))
         i = self._ids.get(key)
         if i is None:
             i = self._ids[key] = len(self.series)
             self.series.append((name, labels, line))
-        self.sid.append(i)
-        self.ts.append(math.nan if ts is None else ts)
-        self.value.append(value)
+        return i
+
+    def _flush(self) -> None:
+        """Move the one-at-a-time samples into the array chunks, keeping their order."""
+        if self.sid:
+            chunk = (
+                np.array(self.sid, dtype="int64"),
+                np.array(self.ts, dtype="float64"),
+                np.array(self.value, dtype="float64"),
+            )
+            self._chunks.append(chunk)
+            self.sid, self.ts, self.value = [], [], []
 
 
 def check_ts(ts: float, source: Source, line: int | None = None, where: str = "") -> float:
@@ -175,9 +216,7 @@ def to_result(
     """
     notes = list(notes or [])
     series = _classify(samples, source, notes, default_broker)
-    data = pd.DataFrame({"sid": samples.sid, "ts": samples.ts, "value": samples.value}, dtype="float64")
-    data["sid"] = data["sid"].astype("int64")
-    data["seq"] = np.arange(len(data))
+    data = samples.frame()
     data = data[data["sid"].isin(series.index)]
     step = infer_step(data)
 
@@ -203,12 +242,15 @@ def infer_step(data: pd.DataFrame) -> float | None:
     (15/30/60 s), so the median rounded to whole seconds recovers it. None: no series has
     two timestamped samples.
     """
-    d = data.dropna(subset=["ts"]).drop_duplicates(["sid", "ts"]).sort_values(["sid", "ts"])
-    spacing = d.groupby("sid")["ts"].diff().dropna()
-    spacing = spacing[spacing > 0]
-    if spacing.empty:
+    timed = data["ts"].notna().to_numpy()
+    sid, ts = data["sid"].to_numpy()[timed], data["ts"].to_numpy()[timed]
+    order = np.lexsort((ts, sid))
+    sid, ts = sid[order], ts[order]
+    gap = np.diff(ts)
+    spacing = gap[(sid[1:] == sid[:-1]) & (gap > 0)]  # repeated times give 0 and are left out
+    if not len(spacing):
         return None
-    return float(max(1, round(float(spacing.median()))))
+    return float(max(1, round(float(pd.Series(spacing).median()))))
 
 
 def _classify(samples: Samples, source: Source, notes: list[str], default_broker: str | None) -> pd.DataFrame:
@@ -355,7 +397,7 @@ def _pattern_group(value: str, patterns: tuple[re.Pattern, ...]) -> str:
     return value
 
 
-def _snap(ts: pd.Series, step: float) -> pd.Series:
+def _snap(ts: pd.Series | np.ndarray, step: float) -> pd.Series | np.ndarray:
     """Nearest multiple of the step since the epoch: the same grid for every series and file."""
     return (ts / step).round() * step
 
@@ -371,42 +413,57 @@ def _increases(df: pd.DataFrame, step: float) -> tuple[pd.DataFrame, int]:
     Only consecutive grid slots give a point (a missing slot is a gap). A drop in value
     means the counter restarted from 0 (broker restart), so the increase is the new value.
     """
-    df = df.dropna(subset=["ts"]).assign(g=lambda d: _snap(d["ts"], step))
-    df = df.sort_values(["sid", "g", "ts", "seq"]).drop_duplicates(["sid", "g"], keep="last")
-    df = df[np.isfinite(df["value"])]
-    by = df.groupby("sid")
-    prev_v, prev_g = by["value"].shift(), by["g"].shift()
-    ok = prev_g.notna() & np.isclose(df["g"] - prev_g, step)
-    reset = ok & (df["value"] < prev_v)
-    inc = np.where(reset, df["value"], df["value"] - prev_v)
-    out = pd.DataFrame({"sid": df["sid"], "ts_start": prev_g, "ts_end": df["g"], "value": inc / step})
-    return out[ok], int(reset.sum())
+    timed = df["ts"].notna().to_numpy()
+    sid, ts, value, seq = (df[c].to_numpy()[timed] for c in ("sid", "ts", "value", "seq"))
+    g = _snap(ts, step)
+    order = np.lexsort((seq, ts, g, sid))
+    sid, ts, value, g = sid[order], ts[order], value[order], g[order]
+    last = np.ones(len(sid), dtype=bool)  # the last sample on each (series, slot)
+    last[:-1] = (sid[1:] != sid[:-1]) | (g[1:] != g[:-1])
+    keep = last & np.isfinite(value)
+    sid, value, g = sid[keep], value[keep], g[keep]
+    prev_v, prev_g = np.full(len(sid), np.nan), np.full(len(sid), np.nan)
+    same = np.zeros(len(sid), dtype=bool)
+    same[1:] = sid[1:] == sid[:-1]
+    prev_v[same], prev_g[same] = value[:-1][same[1:]], g[:-1][same[1:]]
+    ok = same & np.isclose(g - prev_g, step)
+    reset = ok & (value < prev_v)
+    inc = np.where(reset, value, value - prev_v)
+    out = pd.DataFrame({"sid": sid[ok], "ts_start": prev_g[ok], "ts_end": g[ok], "value": inc[ok] / step})
+    return out, int(reset.sum())
 
 
 def _points(data: pd.DataFrame, series: pd.DataFrame, step: float | None, notes: list[str]) -> pd.DataFrame:
     """Canonical metric points from the point series (see module docstring for intervals)."""
     if series.empty:
         return empty_points()
-    df = data[data["sid"].isin(series.index)].copy()
-    neg = series.index[series["drop_negative"].astype(bool)]
-    df.loc[df["sid"].isin(neg) & (df["value"] < 0), "value"] = np.nan
-    df.loc[~np.isfinite(df["value"]), "value"] = np.nan  # NaN, +Inf, -Inf: gaps
-    kind = df["sid"].map(series["kind"])
+    pos = series.index.get_indexer(data["sid"])  # each sample's series row; -1: not a point series
+    df = data[pos >= 0].copy()
+    pos = pos[pos >= 0]
+    value = df["value"].to_numpy(copy=True)
+    drop_negative = series["drop_negative"].astype(bool).to_numpy()[pos]
+    value[(drop_negative & (value < 0)) | ~np.isfinite(value)] = np.nan  # and NaN, +Inf, -Inf: gaps
+    df["value"] = value
+    kinds = series["kind"].to_numpy()
 
-    untimed = df.loc[df["ts"].isna(), "sid"].nunique()
+    def kind(*names: str) -> np.ndarray:
+        return np.isin(kinds, names)[pos]
+
+    timed = df["ts"].notna().to_numpy()
+    untimed = len(np.unique(df["sid"].to_numpy()[~timed]))
     if untimed:
         notes.append(f"{untimed} series without timestamps skipped: a scrape without timestamps has no time axis")
     parts = []
-    cumulative = df[kind.isin(["counter", "offset"])]
+    cumulative = df[kind("counter", "offset")]
     if len(cumulative) and step:
         inc, resets = _increases(cumulative, step)
         parts.append(inc)
         if resets:
             notes.append(f"{resets} counter resets (broker restarts) handled")
-    gauges = df[(kind == "gauge") & df["ts"].notna()]
+    gauges = df[kind("gauge") & timed]
     if len(gauges):
         parts.append(_gauge_points(gauges, step))
-    rates = df[(kind == "rate") & df["ts"].notna()]
+    rates = df[kind("rate") & timed]
     if len(rates) and step:
         g = _snap(rates["ts"], step)
         parts.append(pd.DataFrame({"sid": rates["sid"], "ts_start": g - step, "ts_end": g, "value": rates["value"], "seq": rates["seq"]})
@@ -441,23 +498,52 @@ def _aggregate(pts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
     kafka_exporter offsets for the same topic, so one file never counts a topic twice.
     """
     dims = ["cluster", "topic", "partition", "broker", "consumer_group", "metric", "rank"]
-    pts = pts.join(series[dims], on="sid")
-    pts["partition"] = pts["partition"].astype("Int64")
-    key = dims + ["ts_start", "ts_end"]
-    agg = pts.groupby(key, dropna=False, sort=True)["value"].sum().reset_index()
-    best = agg.groupby(["cluster", "topic", "consumer_group", "metric"], dropna=False)["rank"].transform("min")
-    agg = agg[agg["rank"] == best]
+    kept = series[dims].astype({"partition": "Int64"})
+    # Number each combination of kept dimensions in sorted order, so that grouping the points
+    # by (group, ts_start, ts_end) sums and orders them as grouping by every dimension would.
+    gid = kept.groupby(dims, dropna=False, sort=True).ngroup().to_numpy()
+    groups = kept.iloc[np.unique(gid, return_index=True)[1]].reset_index(drop=True)  # row g: group g
+    pts = pd.DataFrame(
+        {
+            "gid": gid[series.index.get_indexer(pts["sid"])],
+            "ts_start": pts["ts_start"].to_numpy(),
+            "ts_end": pts["ts_end"].to_numpy(),
+            "value": pts["value"].to_numpy(),
+        }
+    )
+    agg = pts.groupby(["gid", "ts_start", "ts_end"], dropna=False, sort=True)["value"].sum().reset_index()
+    present = groups.loc[np.unique(agg["gid"])]
+    best = present.groupby(["cluster", "topic", "consumer_group", "metric"], dropna=False)["rank"].transform("min")
+    agg = agg[agg["gid"].isin(present.index[present["rank"] == best])]
+    g = agg["gid"].to_numpy()
+    used = np.unique(g)
+
+    def per_point(column: str) -> np.ndarray | str | None:
+        """The column for every point; a scalar (broadcast) when every group has the same value."""
+        values = np.empty(len(groups), dtype=object)
+        values[:] = [_none(v) for v in groups[column]]
+        distinct = set(values[used])
+        if len(distinct) == 1 and isinstance(one := distinct.pop(), str | None):
+            return one
+        return values[g]
+
     return points_frame(
-        cluster=agg["cluster"].tolist(),
-        topic=[_none(v) for v in agg["topic"]],
-        partition=[None if pd.isna(v) else int(v) for v in agg["partition"]],
-        broker=[_none(v) for v in agg["broker"]],
-        consumer_group=[_none(v) for v in agg["consumer_group"]],
-        metric=agg["metric"].tolist(),
-        ts_start=agg["ts_start"].tolist(),
-        ts_end=agg["ts_end"].tolist(),
+        cluster=per_point("cluster"),
+        topic=per_point("topic"),
+        # Floats (NaN = none) become Int64 several times faster than Python ints and None.
+        partition=groups["partition"].astype("float64").to_numpy()[g],
+        broker=per_point("broker"),
+        consumer_group=per_point("consumer_group"),
+        metric=per_point("metric"),
+        ts_start=_datetimes(agg["ts_start"]),
+        ts_end=_datetimes(agg["ts_end"]),
         value=agg["value"].to_numpy(),
     )
+
+
+def _datetimes(seconds: pd.Series) -> pd.Series:
+    """Epoch seconds as naive UTC datetimes (what `points_frame` makes of them, without a list)."""
+    return pd.Series(pd.to_datetime(seconds.to_numpy(), unit="s"))
 
 
 def _none(v):

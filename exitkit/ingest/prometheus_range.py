@@ -16,12 +16,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from operator import itemgetter
+
+import numpy as np
 
 from exitkit.ingest import _prometheus as prom
 from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
+_first, _second = itemgetter(0), itemgetter(1)
 _SNIFF = re.compile(r'"resultType"\s*:\s*"|"status"\s*:\s*"error"')
+# JSON text is UTF-8 here, so a string can hold a lone surrogate only through such an escape.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def sniff(head: str, source: Source) -> bool:
@@ -32,12 +38,14 @@ def sniff(head: str, source: Source) -> bool:
 def read(source: Source) -> ReadResult:
     """Check the envelope, collect every sample, hand the series to the shared logic."""
     try:
-        doc = json.loads(source.text())
+        doc = json.loads(text := source.text())
     except json.JSONDecodeError as exc:
         raise source.fail(f"not valid JSON ({exc.msg}); expected a Prometheus API answer", exc.lineno) from None
     except RecursionError:
         raise source.fail("JSON nested too deeply; expected a Prometheus API answer") from None
-    data = _envelope(check_json_text(doc, source), source)
+    if _SURROGATE_ESCAPE.search(text):  # only a \uD800-\uDFFF escape can put a lone surrogate in
+        check_json_text(doc, source)
+    data = _envelope(doc, source)
     kind = data.get("resultType")
     result = data.get("result")
     if kind not in ("matrix", "vector"):
@@ -84,11 +92,47 @@ def _add_series(samples: prom.Samples, series: object, i: int, kind: str, source
         pairs = series.get("values")
         if not isinstance(pairs, list):
             raise source.fail(f'{where} has no "values" list; expected [[time, "value"], ...]')
-    for j, pair in enumerate(pairs):
-        ts, value = _pair(pair, f"{where} sample {j}", source)
-        # Counters in an instant vector cannot give a rate: still added; `to_result` keeps
-        # gauges and, with no step, nothing from counters.
-        samples.add(name, labels, ts, value)
+    arrays = _pairs_fast(pairs)
+    if arrays is None:  # something to reject (or an unusual type): the per-sample checks say what
+        arrays = _pairs_checked(pairs, where, source)
+    # Counters in an instant vector cannot give a rate: still added; `to_result` keeps
+    # gauges and, with no step, nothing from counters.
+    samples.extend(name, labels, *arrays)
+
+
+_TIME_TYPES = frozenset({int, float, str})  # exact JSON types: bool is its own type here
+
+
+def _pairs_fast(pairs: list) -> tuple[np.ndarray, np.ndarray] | None:
+    """(times, values) of a list of well-formed `[time, "value"]` pairs, checked as whole arrays.
+
+    None when any pair would fail a check of `_pair`: the caller then runs those checks one
+    by one, for the message naming the first bad sample. Same conversions (`float`) as `_pair`.
+    """
+    n = len(pairs)
+    if n == 0:
+        return np.empty(0), np.empty(0)
+    if set(map(type, pairs)) != {list} or set(map(len, pairs)) != {2}:
+        return None
+    times = list(map(_first, pairs))
+    values = list(map(_second, pairs))
+    if not set(map(type, times)) <= _TIME_TYPES or not set(map(type, values)) <= _TIME_TYPES:
+        return None
+    try:
+        ts = np.fromiter(map(float, times), dtype="float64", count=n)
+        value = np.fromiter(map(float, values), dtype="float64", count=n)
+    except (ValueError, OverflowError):
+        return None
+    if not ((ts >= prom.TS_MIN) & (ts < prom.TS_MAX)).all():  # NaN fails both comparisons
+        return None
+    value[~np.isfinite(value)] = np.nan  # NaN/Inf are gaps
+    return ts, value
+
+
+def _pairs_checked(pairs: list, where: str, source: Source) -> tuple[np.ndarray, np.ndarray]:
+    """(times, values) pair by pair; the first bad sample is a `BadExport` naming it."""
+    checked = [_pair(pair, f"{where} sample {j}", source) for j, pair in enumerate(pairs)]
+    return np.array([c[0] for c in checked], dtype="float64"), np.array([c[1] for c in checked], dtype="float64")
 
 
 def _pair(pair: object, where: str, source: Source) -> tuple[float, float]:
