@@ -119,13 +119,21 @@ def frame(table: str, rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(cols))
 
 
-def check_json_text(doc: object, source: Source, line: int | None = None) -> object:
+# Decoded strictly as UTF-8, JSON text can put a lone surrogate in a string only through a
+# \uD800-\uDFFF escape (an escaped backslash before `u` only makes this match needlessly).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def check_json_text(doc: object, source: Source, line: int | None = None, *, text: str | None = None) -> object:
     """`doc` when every string in it (keys too) is valid Unicode, else a `BadExport`.
 
     JSON may spell a lone UTF-16 surrogate (`"\\ud800"`); Python decodes it into a string that
     cannot be encoded as UTF-8, so DuckDB (and a terminal) would fail on it after the reader.
     Shared by the JSON readers (kafka-log-dirs, Prometheus API answers, CloudWatch, manifests).
+    `text`: the JSON text `doc` was parsed from; without a surrogate escape in it, nothing to check.
     """
+    if text is not None and not _SURROGATE_ESCAPE.search(text):
+        return doc
     try:  # the common case at C speed: encoding the whole document fails iff some string would
         json.dumps(doc, ensure_ascii=False, check_circular=False).encode("utf-8")
         return doc

@@ -139,7 +139,7 @@ def _documents(source: Source, text: str) -> list[dict]:
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, dict):
                 raise source.fail(f"found JSON {type(item).__name__} where a JSON object was expected")
-            docs.append(check_json_text(item, source))
+            docs.append(check_json_text(item, source, text=text))
     if not docs:
         raise source.fail("no JSON object; expected aws CloudWatch CLI JSON output")
     return docs

@@ -26,8 +26,6 @@ from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _first, _second = itemgetter(0), itemgetter(1)
 _SNIFF = re.compile(r'"resultType"\s*:\s*"|"status"\s*:\s*"error"')
-# JSON text is UTF-8 here, so a string can hold a lone surrogate only through such an escape.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def sniff(head: str, source: Source) -> bool:
@@ -43,9 +41,7 @@ def read(source: Source) -> ReadResult:
         raise source.fail(f"not valid JSON ({exc.msg}); expected a Prometheus API answer", exc.lineno) from None
     except RecursionError:
         raise source.fail("JSON nested too deeply; expected a Prometheus API answer") from None
-    if _SURROGATE_ESCAPE.search(text):  # only a \uD800-\uDFFF escape can put a lone surrogate in
-        check_json_text(doc, source)
-    data = _envelope(doc, source)
+    data = _envelope(check_json_text(doc, source, text=text), source)
     kind = data.get("resultType")
     result = data.get("result")
     if kind not in ("matrix", "vector"):
