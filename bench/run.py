@@ -196,16 +196,35 @@ def bench_ingest(m: dict, results: dict, *, python_readers: bool) -> None:
             ingest_block(label, estate.ESTATE / label, files, m[label]["points"], f"floor-{label}", results)
 
 
+PROFILE_RUNS = 3
+
+
+def _secs(r: Run) -> float:
+    return r.seconds
+
+
+def compile_package() -> None:
+    """Byte-compile exitkit once, as a first import would in a normal environment.
+
+    An editable install leaves exitkit uncompiled, and with PYTHONDONTWRITEBYTECODE set (as on
+    this machine) every exitkit process would compile its modules from source again, a cost no
+    user pays twice. Python reads existing .pyc files whatever that variable says."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "exitkit"), quiet=1)
+
+
 def bench_profile(results: dict) -> None:
     c = results["ingest"]["confluent"]
-    print("[profile] exitkit profile over the whole estate …", flush=True)
-    prof = run(
-        [str(EXITKIT), "profile", "--db", c["db"], "--format", "csv"], stdout_file=RUNS / "profile.csv", timeout=1800
-    )
+    # Best of PROFILE_RUNS for both sides: the first read of a 1 GB store after the ingests pays for
+    # the page cache, whichever side happens to go first.
+    print(f"[profile] exitkit profile over the whole estate (best of {PROFILE_RUNS}) …", flush=True)
+    cmd = [str(EXITKIT), "profile", "--db", c["db"], "--format", "csv"]
+    prof = min((run(cmd, stdout_file=RUNS / "profile.csv", timeout=1800) for _ in range(PROFILE_RUNS)), key=_secs)
     rows = max(0, len((RUNS / "profile.csv").read_text().splitlines()) - 1)
     print(f"  {prof.seconds:.1f} s, {prof.rss / GiB:.2f} GiB, {rows} topics", flush=True)
-    print("[profile] raw GROUP BY topic on the flat table …", flush=True)
-    raw = task("raw-agg", c["floor_db"])
+    print(f"[profile] raw GROUP BY topic on the flat table (best of {PROFILE_RUNS}) …", flush=True)
+    raw = min((task("raw-agg", c["floor_db"]) for _ in range(PROFILE_RUNS)), key=_secs)
     print(f"  {raw.seconds:.1f} s", flush=True)
     results["profile"] = {
         "topics": rows,
@@ -513,7 +532,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "- **peer**: `json.load` + `pandas.DataFrame(doc['data'])` + insert into DuckDB, per page, on a",
         "  tenth of the pages, scaled to the whole estate (per point).",
         "- **raw GROUP BY topic**: count, mean, max, first and last timestamp per topic over the floor's",
-        "  flat table.",
+        "  flat table. Both it and `exitkit profile` run three times; the best of each counts.",
         "",
         "- **plain loop**: per workload, `papermill notebooks/workload_report.ipynb out.ipynb -p workload W -p db D",
         "  -p out_dir O` then `jupyter nbconvert --to html --no-input out.ipynb` (the venv's CLIs), one after",
@@ -570,9 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-python-readers", action="store_true", help="only the Confluent estate")
     ap.add_argument("--skip-profile", action="store_true")
     ap.add_argument("--only-report", action="store_true", help="only the batch report; merged into results.json")
-    ap.add_argument(
-        "--only", help="comma-separated blocks to rerun (cost, slider, report), merged into the last results.json"
-    )
+    ap.add_argument("--only", help="blocks to rerun (profile,cost,slider,report), merged into the last results.json")
     ap.add_argument("--report-workloads", type=int, default=20, help="workloads in the batch report benchmark")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--from-results", action="store_true", help="rewrite the page from the last results.json")
@@ -582,11 +599,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.only_report or a.only:
         blocks = {"report"} if a.only_report else set(a.only.split(","))
-        unknown = blocks - {"cost", "slider", "report"}
+        unknown = blocks - {"profile", "cost", "slider", "report"}
         if unknown:
-            ap.error(f"--only: unknown blocks {sorted(unknown)} (cost, slider, report)")
+            ap.error(f"--only: unknown blocks {sorted(unknown)} (profile, cost, slider, report)")
         RUNS.mkdir(parents=True, exist_ok=True)
+        compile_package()
         results = json.loads((SCRATCH / "results.json").read_text())
+        if "profile" in blocks:
+            bench_profile(results)
         if "cost" in blocks:
             bench_cost(results)
         if "slider" in blocks:
@@ -597,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         write_markdown(results, Path(a.out))
         return 0
     started = time.perf_counter()
+    compile_package()
     m = estate.ensure()
     RUNS.mkdir(parents=True, exist_ok=True)
     results: dict = {
