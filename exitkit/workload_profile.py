@@ -184,7 +184,9 @@ def summed_series(series: pd.DataFrame) -> pd.DataFrame:
 
     Columns: metric, ts_start, ts_end, dur (seconds), value (per second).
     """
-    con = duckdb.connect(":memory:")
+    from exitkit.store import bound, quiet, spill_dir
+
+    con = bound(quiet(duckdb.connect(":memory:")), temp_directory=spill_dir())  # bounded like every store connection
     try:
         con.register("_wl_series", series[["cluster", "topic", "metric", "ts_start", "ts_end", "value"]])
         return con.execute(_SUM_SQL).df()
