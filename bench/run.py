@@ -225,13 +225,16 @@ def bench_profile(results: dict) -> None:
     print(f"  {prof.seconds:.1f} s, {prof.rss / GiB:.2f} GiB, {rows} topics", flush=True)
     print(f"[profile] raw GROUP BY topic on the flat table (best of {PROFILE_RUNS}) …", flush=True)
     raw = min((task("raw-agg", c["floor_db"]) for _ in range(PROFILE_RUNS)), key=_secs)
-    print(f"  {raw.seconds:.1f} s", flush=True)
+    raw95 = min((task("raw-agg-p95", c["floor_db"]) for _ in range(PROFILE_RUNS)), key=_secs)
+    print(f"  {raw.seconds:.1f} s; with the exact p95 {raw95.seconds:.1f} s", flush=True)
     results["profile"] = {
         "topics": rows,
         "exitkit_s": prof.seconds,
         "exitkit_rss": prof.rss,
         "raw_s": raw.seconds,
         "vs_raw": prof.seconds / raw.seconds,
+        "raw_p95_s": raw95.seconds,
+        "vs_raw_p95": prof.seconds / raw95.seconds,
         "breakdown": profile_breakdown(c["db"]),
     }
 
@@ -482,6 +485,12 @@ def write_markdown(results: dict, path: Path) -> None:
             f"({verdict(p['vs_raw'], TARGETS['profile_vs_raw'])}) |",
             f"| Profile: peak RSS | {p['exitkit_rss'] / GiB:.2f} GiB | — | — | — |",
         ]
+        if "raw_p95_s" in p:
+            lines.insert(
+                -1,
+                f"| Profile, whole estate: vs the raw GROUP BY with the exact p95 as well | {fmt_s(p['exitkit_s'])} | "
+                f"raw GROUP BY + p95 {fmt_s(p['raw_p95_s'])} (process) | {p['vs_raw_p95']:.2f}× | — |",
+            )
         if "breakdown" in p:
             b = p["breakdown"]
             lines.append(
