@@ -160,3 +160,25 @@ def test_cli_summary_counts_loaded_companion_and_skipped_files(tmp_path):
         .splitlines()[-1]
         .startswith(f"0 file(s) loaded, 1 companion file(s) used, 2 skipped (already loaded), 0 rows into {db} in ")
     )
+
+
+def test_points_frame_takes_arrays_as_it_takes_lists():
+    import numpy as np
+    import pandas as pd
+
+    # 1741003200 s = 2025-03-03 12:00:00 UTC; partitions 0, none, 7
+    lists = points_frame(
+        cluster="c1", topic=["a", "b", "a"], metric="bytes_in", partition=[0, None, 7],
+        ts_start=[1741003200, 1741003260, 1741003320], ts_end=[1741003260, 1741003320, 1741003380],
+        value=[1.0, 2.5, 3.0],
+    )  # fmt: skip
+    arrays = points_frame(
+        cluster="c1", topic=np.array(["a", "b", "a"], dtype=object), metric="bytes_in",
+        partition=np.array([0.0, np.nan, 7.0]),
+        ts_start=np.array([1741003200, 1741003260, 1741003320]), ts_end=np.array([1741003260.0, 1741003320.0, 1741003380.0]),
+        value=np.array([1.0, 2.5, 3.0]),
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(arrays, lists, check_exact=True)
+    assert arrays["ts_start"].tolist() == [pd.Timestamp("2025-03-03 12:00"), pd.Timestamp("2025-03-03 12:01"),
+                                           pd.Timestamp("2025-03-03 12:02")]  # fmt: skip
+    assert arrays["partition"].tolist() == [0, pd.NA, 7] and str(arrays["partition"].dtype) == "Int64"

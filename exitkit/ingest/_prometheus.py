@@ -535,15 +535,10 @@ def _aggregate(pts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
         broker=per_point("broker"),
         consumer_group=per_point("consumer_group"),
         metric=per_point("metric"),
-        ts_start=_datetimes(agg["ts_start"]),
-        ts_end=_datetimes(agg["ts_end"]),
+        ts_start=agg["ts_start"].to_numpy(),
+        ts_end=agg["ts_end"].to_numpy(),
         value=agg["value"].to_numpy(),
     )
-
-
-def _datetimes(seconds: pd.Series) -> pd.Series:
-    """Epoch seconds as naive UTC datetimes (what `points_frame` makes of them, without a list)."""
-    return pd.Series(pd.to_datetime(seconds.to_numpy(), unit="s"))
 
 
 def _none(v):

@@ -112,7 +112,8 @@ def points_frame(
 
     Timestamps may be datetime-likes or epoch seconds (numbers); they become naive UTC
     `datetime64[ns]`. Values must be finite floats: the caller checks and raises `BadExport`
-    with a line number before calling this.
+    with a line number before calling this. Numpy arrays and pandas arrays are taken as they
+    are (no Python list in between): readers that work in arrays pass them.
     """
     starts = _to_utc_naive(ts_start)
     n = len(starts)
@@ -120,7 +121,7 @@ def points_frame(
     def col(v, dtype=object):
         if v is None or isinstance(v, (str, int)):
             return pd.Series([v] * n, dtype=dtype)
-        s = pd.Series(list(v), dtype=dtype)
+        s = pd.Series(v if isinstance(v, _ARRAYS) else list(v), dtype=dtype)
         if len(s) != n:
             raise ValueError("points_frame: columns differ in length")
         return s
@@ -147,9 +148,14 @@ def points_frame(
     return df[POINT_COLUMNS]
 
 
+_ARRAYS = (np.ndarray, pd.api.extensions.ExtensionArray)
+
+
 def _to_utc_naive(values) -> pd.Series:
     if isinstance(values, pd.Series) and pd.api.types.is_datetime64_any_dtype(values):
         s = values
+    elif isinstance(values, np.ndarray) and values.dtype.kind in "iuf":  # epoch seconds, in bulk
+        s = pd.to_datetime(pd.Series(values, dtype="float64"), unit="s", utc=True)
     else:
         vals = list(values)
         if vals and isinstance(vals[0], (int, float, np.integer, np.floating)):
