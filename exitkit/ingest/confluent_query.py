@@ -297,7 +297,6 @@ def _fast(source: Source) -> ReadResult | None:
     metric, notes = _metric(source, request)
     if metric is None or (request is not None and request.bucket_s is None):
         return None  # nothing to read, or granularity ALL: the Python reader handles these
-    import duckdb
 
     con = _scratch()
     try:
@@ -305,12 +304,8 @@ def _fast(source: Source) -> ReadResult | None:
         # its size while parsed; past the limit DuckDB spills, or refuses and the Python reader reads it.
         _ensure_memory(con, max(SCRATCH_MIN_MEMORY, SCRATCH_MEMORY_PER_BYTE * len(data)))
         return _fast_read(con, source, request, metric, notes, scan)
-    except BadExport:
-        return None
-    except duckdb.Error:  # DuckDB refused the JSON: the Python reader says why
-        return None
-    except Exception:  # noqa: BLE001 - e.g. RecursionError on a deeply nested label: unsure, so the Python
-        return None  # reader reads it (the fallback is always correct, only slower)
+    except Exception:  # noqa: BLE001 - a BadExport, DuckDB refusing the JSON, a RecursionError on a deeply
+        return None  # nested label...: the Python reader reads it and says why (always correct, only slower)
     finally:
         for t in _TMP:
             con.execute(f"DROP TABLE IF EXISTS temp.{t}")
