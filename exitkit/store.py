@@ -105,9 +105,14 @@ def open_store(db: str | Path | None = None, *, write: bool = False) -> Iterator
         con.close()
 
 
+def memory_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB bounded like the store (memory limit, spill folder not `.tmp` in the cwd)."""
+    return bound(quiet(duckdb.connect(":memory:")), temp_directory=spill_dir())
+
+
 def memory_store() -> duckdb.DuckDBPyConnection:
     """An in-memory store with the full schema (tests, what-if notebooks)."""
-    con = bound(quiet(duckdb.connect(":memory:")), temp_directory=spill_dir())  # not `.tmp` in the cwd
+    con = memory_connection()
     init(con)
     return con
 

@@ -184,9 +184,9 @@ def summed_series(series: pd.DataFrame) -> pd.DataFrame:
 
     Columns: metric, ts_start, ts_end, dur (seconds), value (per second).
     """
-    from exitkit.store import bound, quiet, spill_dir
+    from exitkit.store import memory_connection
 
-    con = bound(quiet(duckdb.connect(":memory:")), temp_directory=spill_dir())  # bounded like every store connection
+    con = memory_connection()
     try:
         con.register("_wl_series", series[["cluster", "topic", "metric", "ts_start", "ts_end", "value"]])
         return con.execute(_SUM_SQL).df()
