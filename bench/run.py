@@ -30,6 +30,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import estate  # noqa: E402  (bench/ is not a package)
+import slider  # noqa: E402
 
 SCRATCH = estate.SCRATCH
 RUNS = SCRATCH / "runs"
@@ -291,8 +292,7 @@ def bench_cost(results: dict, runs: int = 200) -> None:
         t = time.perf_counter()
         res.to_json()
         ser.append(time.perf_counter() - t)
-    times.sort()
-    p95 = times[-(-95 * len(times) // 100) - 1]
+    p95 = slider.nearest_rank(times, 0.95)
     results["cost"] = {
         "workload": "whatif-ingest",
         "platforms": len(res.platforms),
@@ -307,8 +307,6 @@ def bench_cost(results: dict, runs: int = 200) -> None:
 
 def bench_slider(results: dict, moves: int = 50) -> None:
     """One slider event of CostSliders in a real kernel (bench/slider.py), `moves` times."""
-    import slider
-
     print(f"[slider] CostSliders in a kernel: {moves} write-rate moves …", flush=True)
     r = slider.measure(ROOT / "data" / "workloads" / "whatif-ingest.yaml", moves)
     results["slider"] = r

@@ -45,7 +45,8 @@ def _value(expression: dict):
     return json.loads(v) if isinstance(v, str) else v
 
 
-def _nearest_rank(values: list[float], q: float) -> float:
+def nearest_rank(values: list[float], q: float) -> float:
+    """The value at rank ceil(q × n) of the n values sorted ascending."""
     xs = sorted(values)
     return xs[max(0, -(-int(q * 100) * len(xs) // 100) - 1)]
 
@@ -127,7 +128,7 @@ def measure(workload: Path, moves: int = 50) -> dict:
         "moves": moves,
         "setup_s": setup_s,
         "event_median_s": statistics.median(event_s),
-        "event_p95_s": _nearest_rank(event_s, 0.95),
+        "event_p95_s": nearest_rank(event_s, 0.95),
         "ping_median_s": statistics.median(pings),
         "vs_ping": statistics.median(event_s) / statistics.median(pings),
     }
