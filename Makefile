@@ -46,7 +46,7 @@ lint: $(TSTAMP)
 	$(BIN)/ruff format --check exitkit tests $(wildcard bench tools)
 
 clean:
-	rm -rf $(VENV) out data/demo *.duckdb .pytest_cache
+	rm -rf $(VENV) out *.duckdb .pytest_cache dist build
 
 # Benchmarks (not part of `make test`): writes docs/benchmarks.md.
 include bench/Makefile.inc

@@ -246,7 +246,7 @@ def profile_breakdown(db: str, repeat: int = 3) -> dict:
     with neither (the raw GROUP BY's equivalent over the store's table); Python's start-up and imports."""
     import re as _re
 
-    from exitkit import profile as P
+    from exitkit.profile import topics as P
     from exitkit.store import open_store
 
     full = P._stats_with_test_sql("cluster, topic, metric")
@@ -263,7 +263,7 @@ def profile_breakdown(db: str, repeat: int = 3) -> dict:
                 con.execute(sql).fetchall()
                 best = min(best, time.perf_counter() - t)
             out[name] = best
-    imports = run([sys.executable, "-c", "import exitkit.cli, exitkit.profile"])
+    imports = run([sys.executable, "-c", "import exitkit.cli, exitkit.profile.topics"])
     out["imports_s"] = imports.seconds
     return out
 
@@ -272,12 +272,12 @@ def bench_cost(results: dict, runs: int = 200) -> None:
     """exitkit.cost.evaluate for every platform on a typical workload, `runs` times."""
     print(f"[cost] evaluate × {runs} …", flush=True)
     from exitkit.cost import evaluate
-    from exitkit.costing import cost_inputs, price_overrides
+    from exitkit.cost.adapter import cost_inputs, price_overrides
     from exitkit.prices import load_catalog
-    from exitkit.workload import load_workload
-    from exitkit.workload_profile import workload_profile
+    from exitkit.workload.loader import load_workload
+    from exitkit.profile.workload import workload_profile
 
-    wl = load_workload(ROOT / "data" / "workloads" / "whatif-ingest.yaml")
+    wl = load_workload(ROOT / "exitkit" / "demo" / "workloads" / "whatif-ingest.yaml")
     inputs, _ = cost_inputs(wl, workload_profile(None, wl))
     catalog = load_catalog(overrides=price_overrides(wl))
     evaluate(inputs, catalog)  # warm
@@ -308,7 +308,7 @@ def bench_cost(results: dict, runs: int = 200) -> None:
 def bench_slider(results: dict, moves: int = 50) -> None:
     """One slider event of CostSliders in a real kernel (bench/slider.py), `moves` times."""
     print(f"[slider] CostSliders in a kernel: {moves} write-rate moves …", flush=True)
-    r = slider.measure(ROOT / "data" / "workloads" / "whatif-ingest.yaml", moves)
+    r = slider.measure(ROOT / "exitkit" / "demo" / "workloads" / "whatif-ingest.yaml", moves)
     results["slider"] = r
     print(
         f"  median {r['event_median_s'] * 1e3:.1f} ms, p95 {r['event_p95_s'] * 1e3:.1f} ms "
@@ -317,8 +317,8 @@ def bench_slider(results: dict, moves: int = 50) -> None:
     )
 
 
-REPORT_NB = ROOT / "notebooks" / "workload_report.ipynb"
-# Store-backed workloads over the demo store (exitkit.notebook_helpers.demo_store()).
+REPORT_NB = ROOT / "exitkit" / "report" / "workload_report.ipynb"
+# Store-backed workloads over the demo store (exitkit.notebook.helpers.demo_store()).
 STORE_WORKLOADS = [
     ("confluent-payments", "confluent-dedicated", "lkc-demo01", ["payments.*", "fraud.scores"]),
     ("confluent-clicks", "confluent-dedicated", "lkc-demo01", ["clickstream.*", "search.index-updates"]),
@@ -356,7 +356,7 @@ def report_workloads(folder: Path, n: int = 20) -> list[Path]:
 def bench_report(results: dict, n: int = 20) -> None:
     """`exitkit report` of `n` workloads with --jobs 1 and --jobs 2 against a plain sequential loop of
     papermill + `jupyter nbconvert --to html --no-input` CLI calls on the same notebook."""
-    from exitkit.notebook_helpers import demo_store
+    from exitkit.notebook.helpers import demo_store
 
     base = RUNS / "report"
     shutil.rmtree(base, ignore_errors=True)
@@ -541,7 +541,7 @@ def write_markdown(results: dict, path: Path) -> None:
         "- **raw GROUP BY topic**: count, mean, max, first and last timestamp per topic over the floor's",
         "  flat table. Both it and `exitkit profile` run three times; the best of each counts.",
         "",
-        "- **plain loop**: per workload, `papermill notebooks/workload_report.ipynb out.ipynb -p workload W -p db D",
+        "- **plain loop**: per workload, `papermill exitkit/report/workload_report.ipynb out.ipynb -p workload W -p db D",
         "  -p out_dir O` then `jupyter nbconvert --to html --no-input out.ipynb` (the venv's CLIs), one after",
         f"  the other; {rep.get('workloads', 20)} workloads, {rep.get('store_backed', 4)} of them over the demo store's "
         "topics, the rest what-if (traffic only).",

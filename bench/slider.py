@@ -10,7 +10,7 @@ it, with the figure's and the table's updates received by then (checked, not ass
 The baseline in the same kernel is an empty round trip: `execute_request` of `pass` until its
 `idle` (what any kernel message costs), so the ratio shows what the slider itself adds.
 
-    .venv/bin/python bench/slider.py [--moves 50] [--workload data/workloads/whatif-ingest.yaml]
+    .venv/bin/python bench/slider.py [--moves 50] [--workload exitkit/demo/workloads/whatif-ingest.yaml]
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUP = """
-from exitkit.costing import workload_cost
-from exitkit.widgets import CostSliders
-from exitkit.workload import load_workload
+from exitkit.cost.adapter import workload_cost
+from exitkit.notebook.sliders import CostSliders
+from exitkit.workload.loader import load_workload
 from IPython.display import display
 _wl = load_workload({workload!r})
 _s = CostSliders(workload_cost(_wl, None))
@@ -137,7 +137,7 @@ def measure(workload: Path, moves: int = 50) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--moves", type=int, default=50)
-    ap.add_argument("--workload", type=Path, default=ROOT / "data" / "workloads" / "whatif-ingest.yaml")
+    ap.add_argument("--workload", type=Path, default=ROOT / "exitkit" / "demo" / "workloads" / "whatif-ingest.yaml")
     a = ap.parse_args(argv)
     r = measure(a.workload.resolve(), a.moves)
     print(json.dumps(r, indent=2))

@@ -39,3 +39,19 @@ class StoreError(ExitkitError):
 
 class BadPrice(ExitkitError):
     """A price catalog entry or price override that is not usable."""
+
+
+class IngestFailed(ExitkitError):
+    """One or more files were bad; nothing from this call was kept (one line per bad file)."""
+
+    def __init__(self, errors: list[BadExport]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class CollectError(ExitkitError):
+    """A collection that cannot go on; the message says what to do next."""
+
+
+class CredentialError(CollectError):
+    """Missing, expired or refused credentials; the message names where they come from."""

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from exitkit.demo import WORKLOADS_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-WORKLOADS = ROOT / "data" / "workloads"
+WORKLOADS = WORKLOADS_DIR  # the demo workloads, package data
 
 
 def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
@@ -53,7 +55,7 @@ def report_batch(tmp_path_factory, demo_db) -> dict:
     """One `exitkit report` batch: two demo workloads, a hostile title, and a broken file."""
 
     def build(d: Path) -> None:
-        from exitkit.report import run_reports
+        from exitkit.report.batch import run_reports
 
         broken = d / "broken.yaml"
         broken.write_text(BROKEN_WORKLOAD)

@@ -19,7 +19,7 @@ import nbformat
 import psutil
 import pytest
 
-from exitkit.report import _kill_tree, run_reports
+from exitkit.report.batch import _kill_tree, run_reports
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ FAULTS = {
 }
 
 FAULT_CELLS = [
-    # the same parameters cell as notebooks/workload_report.ipynb
+    # the same parameters cell as exitkit/report/workload_report.ipynb
     ('workload = ""\ndb = ""\nout_dir = ""', ["parameters"]),
     (
         "import os, pathlib, yaml\n"

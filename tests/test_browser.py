@@ -102,9 +102,9 @@ def test_index_lists_every_workload_and_links_work(browser, report_batch):
 def _expected_totals(report_batch, write_multiplier: float) -> dict[str, float]:
     """Independently: scale the workload's write traffic and evaluate every platform."""
     from exitkit.cost import evaluate
-    from exitkit.costing import workload_cost
+    from exitkit.cost.adapter import workload_cost
     from exitkit.store import open_store
-    from exitkit.workload import load_workload
+    from exitkit.workload.loader import load_workload
     from tests.conftest import WORKLOADS
 
     wl = load_workload(WORKLOADS / "telemetry.yaml")

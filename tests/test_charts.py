@@ -13,7 +13,7 @@ from exitkit import charts
 from exitkit.charts.render import OfflineNotebookRenderer
 from exitkit.charts.theme import FONT_FAMILY
 from exitkit.ingest.base import points_frame
-from exitkit.profile import topic_profile, topic_rate_series
+from exitkit.profile.topics import topic_profile, topic_rate_series
 from exitkit.store import memory_store
 
 MiB, GiB, TiB = 2**20, 2**30, 2**40
@@ -486,7 +486,7 @@ def test_pinned_renderer_in_an_executed_notebook_embeds_plotlyjs_once_offline(tm
 
 
 def test_profile_charts_accept_an_empty_profile():
-    from exitkit.profile import PROFILE_COLUMNS
+    from exitkit.profile.topics import PROFILE_COLUMNS
 
     empty = pd.DataFrame(columns=PROFILE_COLUMNS)
     assert list(charts.fan_out_by_topic(empty).data[0].y) == []

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from exitkit.demo import WORKLOADS_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
-WHATIF = ROOT / "data" / "workloads" / "whatif-ingest.yaml"
+WHATIF = WORKLOADS_DIR / "whatif-ingest.yaml"
 
 
 def run(*args, cwd=None):

@@ -14,10 +14,10 @@ import pytest
 from botocore.stub import Stubber
 from click.testing import CliRunner
 
-from exitkit.cli_collect import collect
+from exitkit.cli.collect import collect
 from exitkit.collect import cloudwatch as cw
-from exitkit.collect.errors import CollectError
-from exitkit.profile import topic_profile
+from exitkit.errors import CollectError
+from exitkit.profile.topics import topic_profile
 from exitkit.store import open_store
 
 CLUSTER = "prod-msk"

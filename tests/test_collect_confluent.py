@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 import pytest
 from click.testing import CliRunner
 
-from exitkit.cli_collect import collect
+from exitkit.cli.collect import collect
 from exitkit.collect import confluent as cc
 from exitkit.collect._http import Retry, wait_seconds
-from exitkit.collect.errors import CredentialError
-from exitkit.profile import topic_profile
+from exitkit.errors import CredentialError
+from exitkit.profile.topics import topic_profile
 from exitkit.store import open_store
 from tests.fixtures.collect.standin import reply_json, serve
 

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from exitkit.cli_collect import collect
+from exitkit.cli.collect import collect
 from exitkit.collect import prometheus as pm
 from exitkit.collect._http import Retry
-from exitkit.profile import topic_profile
+from exitkit.profile.topics import topic_profile
 from exitkit.store import open_store
 from tests.fixtures.collect.standin import reply_json, serve
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from exitkit.cost import (
-    Assumptions,
+    CostAssumptions,
     CostInputs,
-    Labor,
-    Migration,
-    Traffic,
+    CostLabor,
+    CostMigration,
+    CostTraffic,
     evaluate,
     project,
     scenario_grid,
@@ -56,11 +56,11 @@ def catalog():
 
 def golden(source: str | None = "confluent-dedicated", **assumptions) -> CostInputs:
     return CostInputs(
-        Traffic(
+        CostTraffic(
             write_bytes_per_s=10 * MIB, write_peak_bytes_per_s=20 * MIB, fan_out=2, retention_s=3 * DAY_S, partitions=30
         ),
         name="golden",
-        assumptions=Assumptions(**assumptions),
+        assumptions=CostAssumptions(**assumptions),
         source_platform=source,
     )
 
@@ -120,7 +120,7 @@ def test_migration_lines_mirrormaker2(catalog):
 
 def test_migration_managed_tools_and_target_ingress(catalog):
     res = evaluate(
-        golden(source="msk-standard", migration=Migration(1, "msk-replicator")), catalog, ["warpstream-byoc"]
+        golden(source="msk-standard", migration=CostMigration(1, "msk-replicator")), catalog, ["warpstream-byoc"]
     )
     mig = {ln.item: ln for ln in res.platform("warpstream-byoc").lines if ln.state == "migration"}
     assert mig["MSK Replicator hours"].quantity == 730
@@ -128,14 +128,14 @@ def test_migration_managed_tools_and_target_ingress(catalog):
     assert mig["Target ingress, initial copy (warpstream-byoc)"].quantity == pytest.approx(D)
     assert not any("Source egress" in i for i in mig)  # MSK has no per-GiB egress meter
     assert "unpriced (0 until overridden): msk.replicator.hour, msk.replicator.per_gib" in " ".join(res.warnings)
-    cl = evaluate(golden(migration=Migration(2, "cluster-linking")), catalog, ["confluent-enterprise"])
+    cl = evaluate(golden(migration=CostMigration(2, "cluster-linking")), catalog, ["confluent-enterprise"])
     items = {ln.item for ln in cl.platform("confluent-enterprise").lines if ln.state == "migration"}
     assert {"Cluster link hours", "Cluster link data mirrored"} <= items
 
 
 def test_unknown_migration_tool():
     with pytest.raises(ValueError, match="assumptions.migration.tool"):
-        Migration(2, "rsync")
+        CostMigration(2, "rsync")
 
 
 def test_unknown_platform(catalog):
@@ -156,7 +156,7 @@ def test_vendor_discount_touches_vendor_lines_only(catalog):
 
 
 def test_labor_hours_from_workload(catalog):
-    inputs = golden(source=None, labor=Labor(hourly_rate=100, hours_per_month={"kafka-ec2": 40}))
+    inputs = golden(source=None, labor=CostLabor(hourly_rate=100, hours_per_month={"kafka-ec2": 40}))
     ln = next(x for x in evaluate(inputs, catalog, ["kafka-ec2"]).platform("kafka-ec2").lines if x.path == "labor")
     assert (ln.quantity, ln.unit_price, ln.monthly_usd, ln.payee) == (40, 100, 4000, "internal")
 
@@ -219,7 +219,7 @@ def test_scenario_grid(catalog):
 
 def test_inputs_validation():
     with pytest.raises(ValueError, match="traffic.write_peak"):
-        Traffic(write_bytes_per_s=10, write_peak_bytes_per_s=5)
+        CostTraffic(write_bytes_per_s=10, write_peak_bytes_per_s=5)
     with pytest.raises(ValueError, match="zone_aware_consumers"):
-        Assumptions(zone_aware_consumers=1.5)
-    assert Assumptions(zone_aware_consumers=True).zone_aware_consumers == 1.0
+        CostAssumptions(zone_aware_consumers=1.5)
+    assert CostAssumptions(zone_aware_consumers=True).zone_aware_consumers == 1.0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from exitkit.cost import Assumptions, CostInputs, Traffic, get_platform
+from exitkit.cost import CostAssumptions, CostInputs, CostTraffic, get_platform
 from exitkit.cost.inputs import DAY_S, HOUR_S
 from exitkit.prices import load_catalog
 
@@ -37,11 +37,11 @@ def catalog():
 
 def golden(**assumptions) -> CostInputs:
     return CostInputs(
-        Traffic(
+        CostTraffic(
             write_bytes_per_s=10 * MIB, write_peak_bytes_per_s=20 * MIB, fan_out=2, retention_s=3 * DAY_S, partitions=30
         ),
         name="golden",
-        assumptions=Assumptions(**assumptions),
+        assumptions=CostAssumptions(**assumptions),
     )
 
 

@@ -8,7 +8,17 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from exitkit.cost import PATHS, PAYEES, STATES, Assumptions, CostInputs, Traffic, evaluate, get_platform, platform_ids
+from exitkit.cost import (
+    PATHS,
+    PAYEES,
+    STATES,
+    CostAssumptions,
+    CostInputs,
+    CostTraffic,
+    evaluate,
+    get_platform,
+    platform_ids,
+)
 from exitkit.cost.inputs import DAY_S, HOUR_S
 from exitkit.errors import BadPrice
 from exitkit.prices import load_catalog
@@ -21,7 +31,7 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 @st.composite
 def workloads(draw, zones=None, rf=None, aware=None):
     w = draw(st.floats(0.05, 400.0)) * MIB
-    traffic = Traffic(
+    traffic = CostTraffic(
         write_bytes_per_s=w,
         write_peak_bytes_per_s=w * draw(st.floats(1.0, 4.0)),
         fan_out=draw(st.floats(0.0, 6.0)),
@@ -30,7 +40,7 @@ def workloads(draw, zones=None, rf=None, aware=None):
         topics=draw(st.integers(1, 50)),
     )
     z = zones if zones is not None else draw(st.sampled_from([1, 2, 3]))
-    a = Assumptions(
+    a = CostAssumptions(
         replication_factor=rf if rf is not None else draw(st.integers(1, 3)),
         zone_aware_consumers=aware if aware is not None else draw(st.sampled_from([0.0, 0.5, 1.0])),
         private_link=draw(st.booleans()),

@@ -61,7 +61,7 @@ def store(estate_dir):
 
 @pytest.fixture(scope="module")
 def profiled(store) -> pd.DataFrame:
-    profile = pytest.importorskip("exitkit.profile")
+    profile = pytest.importorskip("exitkit.profile.topics")
     return profile.topic_profile(store)
 
 
@@ -263,7 +263,7 @@ def test_lag_from_exporter_series_matches_truth(estate_dir, profiled):
     """demo-onprem has kafka_exporter lag series: max over time and groups of the per-group sum.
 
     (Confluent and MSK lag comes only from the kafka-consumer-groups snapshot, which
-    `exitkit.evidence` reduces to the largest single-partition lag; see the truth's rules.)
+    `exitkit.profile.evidence` reduces to the largest single-partition lag; see the truth's rules.)
     """
     for module in READERS["demo-onprem"]:
         pytest.importorskip(f"exitkit.ingest.{module}")

@@ -34,7 +34,7 @@ def test_demo_plans_differ_and_cover_every_decision(demo_db):
 
 def test_report_headline_names_the_best_decision_not_the_cheapest_candidate(demo_db):
     """payments: confluent-enterprise is cheapest but must stay (vendor data plane); msk-express can move."""
-    from exitkit.report_view import headline, load_context
+    from exitkit.report.context import headline, load_context
 
     h = headline(load_context(WORKLOADS / "payments.yaml", demo_db))
     assert h["cheapest"] == "confluent-enterprise"

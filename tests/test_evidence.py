@@ -1,4 +1,4 @@
-"""exitkit.evidence: per-topic facts and contract evidence, values worked out by hand.
+"""exitkit.profile.evidence: per-topic facts and contract evidence, values worked out by hand.
 
 The c1 fixtures (tests/fixtures/kafka_cli/c1) are ingested as they would be by a user;
 cases the fixtures cannot show (precedence, several snapshots, Prometheus-fed tables) use
@@ -13,8 +13,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from exitkit import evidence, store
+from exitkit import store
 from exitkit.ingest import ingest
+from exitkit.profile import evidence
 
 C1 = Path(__file__).parent / "fixtures" / "kafka_cli" / "c1"
 

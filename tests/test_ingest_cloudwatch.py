@@ -439,7 +439,7 @@ def test_error_lines_point_into_the_file(tmp_path):
 
 
 def test_profile_end_to_end(tmp_path, estate):
-    from exitkit.profile import topic_profile
+    from exitkit.profile.topics import topic_profile
 
     truth, path = estate
     db = tmp_path / "s.duckdb"

@@ -342,7 +342,7 @@ def test_hourly_buckets_divide_by_3600_and_match_minute_rates(tmp_path):
 
 
 def test_end_to_end_through_topic_profile(traffic):
-    profile = pytest.importorskip("exitkit.profile")
+    profile = pytest.importorskip("exitkit.profile.topics")
     root, write, read_ = traffic
     db = root / "s.duckdb"
     ingest([root / "write", root / "read"], db=db)

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from exitkit.ingest import IngestFailed, ingest
-from exitkit.ingest import base as ingest_base
+from exitkit.ingest import readers as ingest_readers
 from exitkit.ingest.base import Reader, ReadResult, finite, points_frame
 from exitkit.store import open_store
 
@@ -34,8 +34,7 @@ TOY = Reader("toy", "toy test format", lambda head, src: head.startswith("TOYMET
 
 @pytest.fixture(autouse=True)
 def toy_reader(monkeypatch):
-    ingest_base.readers()  # load the real readers first, then add the toy one
-    monkeypatch.setitem(ingest_base._REGISTRY, "toy", TOY)
+    monkeypatch.setattr(ingest_readers, "READERS", (*ingest_readers.READERS, TOY))  # the real readers, then the toy
 
 
 def _toy(tmp_path, name, rows, *, gz=False):

@@ -550,7 +550,7 @@ def test_bad_files_fail_the_call_and_leave_the_store_unchanged(tmp_path):
 
 
 def test_profile_from_strimzi_scrapes(tmp_path):
-    from exitkit.profile import topic_profile
+    from exitkit.profile.topics import topic_profile
 
     rates = truth()
     db = tmp_path / "s.duckdb"

@@ -29,11 +29,13 @@ from pathlib import Path
 
 import pytest
 
+from exitkit.demo import WORKLOADS_DIR
+
 sync_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/02_cost.ipynb"
-WORKLOAD = ROOT / "data" / "workloads" / "telemetry.yaml"  # the notebook's default `workload`
+WORKLOAD = WORKLOADS_DIR / "telemetry.yaml"  # the notebook's default `workload`
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -153,7 +155,7 @@ class Lab:
 @pytest.fixture(scope="module")
 def demo_db_path() -> Path:
     """The cached demo store the notebook reads (db=""), built here, before any browser starts."""
-    from exitkit.notebook_helpers import demo_store
+    from exitkit.notebook.helpers import demo_store
 
     return demo_store()
 
@@ -198,10 +200,10 @@ def _expected_rows(db: Path, write_multiplier: float) -> dict[str, tuple[str, st
     notebook's workload with its write rate, peak and retained bytes scaled by `write_multiplier`."""
     from exitkit.charts.theme import usd
     from exitkit.cost import evaluate
-    from exitkit.costing import workload_cost
-    from exitkit.notebook_helpers import connect
-    from exitkit.widgets import CostSliders
-    from exitkit.workload import load_workload
+    from exitkit.cost.adapter import workload_cost
+    from exitkit.notebook.helpers import connect
+    from exitkit.notebook.sliders import CostSliders
+    from exitkit.workload.loader import load_workload
 
     wl = load_workload(WORKLOAD)
     con = connect(db)

@@ -14,7 +14,7 @@ NOTEBOOKS = [
     "notebooks/01_explore.ipynb",
     "notebooks/02_cost.ipynb",
     "notebooks/03_plan.ipynb",
-    "notebooks/workload_report.ipynb",  # standalone: its default workload needs no store
+    "exitkit/report/workload_report.ipynb",  # standalone: its default workload needs no store
 ]
 
 

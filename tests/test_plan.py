@@ -18,7 +18,8 @@ from exitkit.plan import build_plan, plan_inputs, plan_tables
 from exitkit.plan import catalog as plan_catalog
 from exitkit.plan import contract as plan_contract
 from exitkit.plan.cutover import checkpoint_gap, translation_gap
-from exitkit.workload import PLATFORMS, parse_workload
+from exitkit.workload.fields import PLATFORMS
+from exitkit.workload.loader import parse_workload
 
 T0, T1 = datetime(2025, 3, 1, 0, 0), datetime(2025, 3, 1, 1, 0)
 

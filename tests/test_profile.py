@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from exitkit.ingest.base import points_frame
-from exitkit.profile import PROFILE_COLUMNS, topic_profile
+from exitkit.profile.topics import PROFILE_COLUMNS, topic_profile
 from exitkit.store import memory_store
 
 T0 = 1_700_000_000 - 1_700_000_000 % 3600  # an hour boundary
@@ -225,7 +225,7 @@ def test_two_families_of_one_format_and_step_are_not_added():
     assert r.max_consumer_lag_records == pytest.approx(7.0)  # 3 + 4, not 14
 
 
-# The fast path (exitkit.profile._SLOW_SERIES): series that no normalization rule changes skip it.
+# The fast path (exitkit.profile.topics._SLOW_SERIES): series that no normalization rule changes skip it.
 
 
 def test_overlapping_sources_of_one_topic_level_series_still_counted_once():
@@ -356,7 +356,7 @@ def _mixed_store():
 
 
 def test_fast_path_gives_the_full_path_numbers(monkeypatch):
-    from exitkit.profile import RATE_METRICS, _slow_series_sql, topic_rate_series
+    from exitkit.profile.topics import RATE_METRICS, _slow_series_sql, topic_rate_series
 
     con = _mixed_store()
     slow = {r[1] for r in con.execute(_slow_series_sql(RATE_METRICS)).fetchall()}

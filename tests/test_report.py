@@ -13,7 +13,7 @@ from plotly.offline import get_plotlyjs
 from tests.conftest import WORKLOADS, XSS
 
 MAX_REPORT_BYTES = 6 * 1024 * 1024
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "workload_report.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "exitkit" / "report" / "workload_report.ipynb"
 
 
 def _by_name(batch):
@@ -107,7 +107,7 @@ def test_xlsx_and_csv_totals_equal_exitkit_cost(report_batch):
 
 def test_failed_notebook_is_kept_with_its_error(tmp_path, demo_db):
     """A workload whose notebook raises (no measured traffic for its topics) keeps its executed notebook."""
-    from exitkit.report import run_reports
+    from exitkit.report.batch import run_reports
 
     wl = tmp_path / "nomatch.yaml"
     wl.write_text((WORKLOADS / "telemetry.yaml").read_text().replace("name: telemetry", "name: nomatch"))

@@ -12,7 +12,7 @@ import papermill as pm
 import papermill.engines
 import pytest
 
-from exitkit import report_worker
+from exitkit.report import worker as report_worker
 
 CELLS = 12
 

@@ -152,7 +152,7 @@ def build_hostile(d: Path) -> None:
     (d / "logs.json").write_text(
         json.dumps({k: {"rc": r.returncode, "stdout": r.stdout, "stderr": r.stderr} for k, r in logs.items()})
     )
-    from exitkit.report import run_reports
+    from exitkit.report.batch import run_reports
 
     results = run_reports([wl], db, d / "out", jobs=1, progress=False)
     (d / "result.json").write_text(json.dumps(results[0]))
@@ -250,7 +250,7 @@ def test_sql_audit_no_user_value_is_interpolated():
     import ast
 
     allowed = {  # (file, the names the f-string interpolates): all package constants or SQL builders
-        ("exitkit/evidence.py", "_ACLS_SQL"),
+        ("exitkit/profile/evidence.py", "_ACLS_SQL"),
         ("exitkit/ingest/__init__.py", "table"),  # a snapshot table name from schema.SNAPSHOT_TABLES
         ("exitkit/ingest/__init__.py", "INGEST_MEMORY_LIMIT"),
     }
@@ -258,7 +258,7 @@ def test_sql_audit_no_user_value_is_interpolated():
     found = []
     for p in sorted((root / "exitkit").rglob("*.py")):
         rel = str(p.relative_to(root))
-        if rel in ("exitkit/ingest/confluent_query.py", "exitkit/profile.py"):
+        if rel in ("exitkit/ingest/confluent_query.py", "exitkit/profile/topics.py"):
             continue  # audited by hand: interpolate only constants, column names and floats (see docs)
         for node in ast.walk(ast.parse(p.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -280,13 +280,13 @@ EVIL_TAGS = [
     "!!python/object/apply:os.system ['touch {marker}']",
     "!!python/object/new:subprocess.Popen [['touch', '{marker}']]",
     "!!python/name:os.system",
-    "!!python/object:exitkit.workload.Workload {{}}",
+    "!!python/object:exitkit.workload.model.Workload {{}}",
 ]
 
 
 @pytest.mark.parametrize("tag", EVIL_TAGS)
 def test_workload_yaml_tags_are_rejected_and_never_run(tmp_path, tag):
-    from exitkit.workload import load_workload
+    from exitkit.workload.loader import load_workload
 
     marker = tmp_path / "pwned"
     p = tmp_path / "w.yaml"
@@ -321,7 +321,7 @@ def test_price_yaml_tags_are_rejected_and_never_run(tmp_path, tag):
 
 @pytest.mark.parametrize("name", ["../x", "/abs", "..", "a/b", "a\\b", "x/../../y", ".hidden", "UP", "ok\n", ""])
 def test_workload_names_that_would_escape_the_output_folder_are_rejected(tmp_path, name):
-    from exitkit.workload import parse_workload
+    from exitkit.workload.loader import parse_workload
 
     doc = {"name": name, "source": {"platform": "msk-standard"}, "region": "us-east-1", "traffic": {"write_rate": 1}}
     with pytest.raises(BadWorkload) as exc:
@@ -330,7 +330,7 @@ def test_workload_names_that_would_escape_the_output_folder_are_rejected(tmp_pat
 
 
 def test_report_with_an_escaping_name_writes_nothing_outside_its_folder(tmp_path):
-    from exitkit.report import run_reports
+    from exitkit.report.batch import run_reports
 
     box = tmp_path / "box"
     out = box / "out"
@@ -367,7 +367,7 @@ BAD_OVERRIDES = {
 def test_bad_price_overrides_in_a_workload_are_rejected_with_one_line(tmp_path, case):
     """Overrides are bare numbers in the catalog's unit: a unit in the value (other than the
     catalog's) is refused with a line naming the key and the catalog unit."""
-    from exitkit.workload import parse_workload
+    from exitkit.workload.loader import parse_workload
 
     value, expect = BAD_OVERRIDES[case]
     doc = {"name": "p", "source": {"platform": "msk-standard"}, "region": "us-east-1",
@@ -379,7 +379,7 @@ def test_bad_price_overrides_in_a_workload_are_rejected_with_one_line(tmp_path, 
 
 
 def _load_and_price(parse_workload, doc, tmp_path):
-    from exitkit.costing import workload_cost
+    from exitkit.cost.adapter import workload_cost
 
     wl = parse_workload(doc, str(tmp_path / "w.yaml"))
     return workload_cost(wl)
@@ -395,7 +395,7 @@ def test_bad_price_overrides_in_the_catalog_api_are_rejected(value):
 
 
 def test_price_override_in_the_catalog_unit_is_accepted(tmp_path):
-    from exitkit.workload import parse_workload
+    from exitkit.workload.loader import parse_workload
 
     doc = {"name": "p", "source": {"platform": "msk-standard"}, "region": "us-east-1",
            "traffic": {"write_rate": 1}, "prices": {"aws.cross_az_per_gib": 0.01}}  # fmt: skip

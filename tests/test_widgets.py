@@ -12,22 +12,24 @@ import pytest
 
 from exitkit.charts import tornado as tornado_chart
 from exitkit.cost import evaluate, project, tornado
-from exitkit.costing import cost_inputs, price_overrides, workload_cost
+from exitkit.cost.adapter import cost_inputs, price_overrides, workload_cost
+from exitkit.cost.what_if import what_if as scenario_inputs
 from exitkit.errors import BadWorkload
 from exitkit.ingest.base import points_frame
-from exitkit.notebook_helpers import (
+from exitkit.notebook.helpers import (
     cached_build,
     projection_frame,
     resolve_path,
     tornado_frame,
     totals_html,
 )
+from exitkit.notebook.picker import TopicPicker, guess_platform, topic_glob
+from exitkit.notebook.sliders import CostSliders
 from exitkit.prices import load_catalog
-from exitkit.profile import topic_profile
+from exitkit.profile.topics import topic_profile
+from exitkit.profile.workload import select_topics, workload_profile
 from exitkit.store import memory_store
-from exitkit.widgets import CostSliders, TopicPicker, guess_platform, scenario_inputs, topic_glob
-from exitkit.workload import load_workload, parse_workload
-from exitkit.workload_profile import select_topics, workload_profile
+from exitkit.workload.loader import load_workload, parse_workload
 
 T0 = 1_700_000_000 - 1_700_000_000 % 3600
 DAY = 86400.0

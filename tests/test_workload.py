@@ -6,9 +6,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from exitkit.cli_workload import schema
+from exitkit.cli.workload import schema
+from exitkit.demo import demo_workloads
 from exitkit.errors import BadWorkload
-from exitkit.workload import PLATFORMS, load_workload, parse_workload, workload_json_schema
+from exitkit.workload.fields import PLATFORMS
+from exitkit.workload.loader import load_workload, parse_workload, workload_json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 2**20
@@ -169,7 +171,7 @@ def test_template_validates_and_documents_every_default():
         assert platform in text
 
 
-DEMO = sorted((ROOT / "data" / "workloads").glob("*.yaml"))
+DEMO = demo_workloads()
 
 
 @pytest.mark.parametrize("path", DEMO, ids=[p.stem for p in DEMO])

@@ -8,15 +8,15 @@ import pytest
 
 from exitkit.errors import BadWorkload
 from exitkit.ingest.base import points_frame
-from exitkit.store import memory_store
-from exitkit.workload import parse_workload
-from exitkit.workload_profile import (
+from exitkit.profile.workload import (
     driver_labels,
     select_topics,
     weighted_p95,
     workload_profile,
     workload_topics,
 )
+from exitkit.store import memory_store
+from exitkit.workload.loader import parse_workload
 
 T0 = 1_700_000_000 - 1_700_000_000 % 3600
 MIB = 2**20
@@ -245,12 +245,12 @@ def demo_truth():
 )  # fmt: skip
 def test_demo_workloads_select_demo_topics_and_have_their_shape(demo_truth, name, driver, n_topics):
     """Against the demo generator's truth: the globs match, and the aggregate's driver is the intended one."""
-    from pathlib import Path
 
-    from exitkit.workload import load_workload
-    from exitkit.workload_profile import driver_of, driver_volumes
+    from exitkit.demo import workload_path
+    from exitkit.profile.workload import driver_of, driver_volumes
+    from exitkit.workload.loader import load_workload
 
-    wl = load_workload(Path(__file__).resolve().parents[1] / "data" / "workloads" / f"{name}.yaml")
+    wl = load_workload(workload_path(name))
     chosen = select_topics(demo_truth, wl)
     assert len(chosen) == n_topics
     rows = demo_truth[[(c, t) in chosen for c, t in zip(demo_truth.cluster, demo_truth.topic, strict=True)]]
@@ -266,7 +266,7 @@ def test_demo_workloads_select_demo_topics_and_have_their_shape(demo_truth, name
 
 
 def test_profile_with_workload_marks_assumed_values(tmp_path, capsys):
-    from exitkit.cli_workload import profile_with_workload
+    from exitkit.cli.workload import profile_with_workload
     from exitkit.store import open_store
 
     ts, te = _minutes(20)
@@ -300,7 +300,7 @@ def test_profile_with_workload_marks_assumed_values(tmp_path, capsys):
 
 
 def test_profile_with_what_if_workload_needs_no_store(tmp_path, capsys):
-    from exitkit.cli_workload import profile_with_workload
+    from exitkit.cli.workload import profile_with_workload
 
     wl = tmp_path / "w.yaml"
     wl.write_text("name: w\nsource: {platform: kafka-ec2}\nregion: r\ntraffic: {write_rate: 1 MiB/s}\n")

@@ -1,4 +1,4 @@
-"""Regenerate notebooks/workload_report.ipynb (the report notebook is generated, so it stays thin and reviewable)."""
+"""Regenerate exitkit/report/workload_report.ipynb (the report notebook is generated, so it stays thin and reviewable)."""
 
 from pathlib import Path
 
@@ -20,11 +20,11 @@ def code(s, tags=()):
 
 cells = [
     code(
-        '# Parameters (papermill injects overrides after this cell)\nworkload: str = "data/workloads/whatif-ingest.yaml"  # workload file (YAML); relative: cwd, then repo root\ndb: str = ""  # DuckDB store; "" → $EXITKIT_DB or ./exitkit.duckdb\nout_dir: str = ""  # where exitkit report writes its outputs',
+        '# Parameters (papermill injects overrides after this cell)\nworkload: str = "whatif-ingest"  # workload file (YAML), or the name of a demo workload\ndb: str = ""  # DuckDB store; "" → $EXITKIT_DB or ./exitkit.duckdb\nout_dir: str = ""  # where exitkit report writes its outputs',
         ["parameters"],
     ),
     code(
-        "# Validate the parameters and evaluate the workload: fails fast with one clear line.\nfrom exitkit import report_view as rv\nfrom exitkit.charts import pin_renderer\n\npin_renderer()\nctx = rv.load_context(workload, db)",
+        "# Validate the parameters and evaluate the workload: fails fast with one clear line.\nfrom exitkit.report import context as rv\nfrom exitkit.charts import pin_renderer\n\npin_renderer()\nctx = rv.load_context(workload, db)",
         ["remove-cell"],
     ),
     md(
@@ -85,7 +85,7 @@ cells = [
     code(
         "# Data files beside the HTML (costs.csv, xlsx, index summary), from this same evaluation.\n"
         "if out_dir:\n"
-        "    from exitkit.report_data import write_data_files\n\n"
+        "    from exitkit.report.data import write_data_files\n\n"
         "    write_data_files(ctx, out_dir)",
         ["remove-cell"],
     ),
@@ -93,4 +93,4 @@ cells = [
 nb.cells = cells
 nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nb.metadata["language_info"] = {"name": "python"}
-nbf.write(nb, Path(__file__).resolve().parents[1] / "notebooks" / "workload_report.ipynb")
+nbf.write(nb, Path(__file__).resolve().parents[1] / "exitkit" / "report" / "workload_report.ipynb")

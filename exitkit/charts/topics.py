@@ -56,7 +56,7 @@ def _topic_labels(df: pd.DataFrame) -> pd.Series:
 def series_stats(series: pd.DataFrame) -> dict[str, float | None]:
     """Mean (time-weighted), nearest-rank p95 and peak of one per-interval rate series.
 
-    The same definitions as `exitkit.profile`, for when no profile row is at hand.
+    The same definitions as `exitkit.profile.topics`, for when no profile row is at hand.
     """
     if series.empty:
         return {"mean": None, "p95": None, "peak": None}

@@ -11,6 +11,6 @@ the CLI can register `exitkit collect` without slowing every other command.
 
 from __future__ import annotations
 
-from exitkit.collect.errors import CollectError, CredentialError
+from exitkit.errors import CollectError, CredentialError
 
 __all__ = ["CollectError", "CredentialError"]

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from exitkit.collect.errors import CollectError
+from exitkit.errors import CollectError
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 

@@ -16,6 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+from exitkit.errors import CollectError
+
 MANIFEST = "manifest.json"
 from exitkit.ingest.collect_manifest import MANIFEST_KIND  # noqa: E402  (one definition, beside its reader)
 
@@ -28,7 +32,6 @@ def utc_iso(ts: float | datetime) -> str:
 
 def bar(items: list, desc: str, unit: str, progress: bool | None):
     """A tqdm progress bar on stderr; `progress=None` shows it only on a terminal."""
-    from tqdm import tqdm
 
     return tqdm(items, desc=desc, unit=unit, disable=None if progress is None else not progress, leave=False)
 
@@ -43,7 +46,6 @@ class Export:
     """Files written under one folder, each recorded with its sha256, then the manifest."""
 
     def __init__(self, folder: Path, manifest: dict[str, Any], *, secrets: tuple[str, ...] = ()) -> None:
-        from exitkit.collect.errors import CollectError
 
         self.folder = Path(folder)
         if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
@@ -105,9 +107,3 @@ def json_bytes(obj: Any) -> bytes:
     """JSON as written by the collectors: indented one space, newline-terminated, UTF-8."""
     return json.dumps(obj, indent=1, ensure_ascii=False).encode() + b"\n"
 
-
-# --- the manifest as an ingest companion ------------------------------------------------------
-# `exitkit ingest exports/` walks every file; without a reader that knows it, manifest.json
-# would make the whole call fail as "not a recognized export". This reader claims only our
-# own manifests and stores nothing. (It belongs in exitkit/ingest/; registered from here until
-# the ingest owner moves it, see docs/collect.md.)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from exitkit.collect._output import Export, bar, default_folder, utc_iso
-from exitkit.collect.errors import CollectError, CredentialError
+from exitkit.errors import CollectError, CredentialError
 
 NAMESPACE = "AWS/Kafka"
 # Metric -> statistic. `*PerSec` need Average (the per-second rate over the period); for the
@@ -70,8 +70,8 @@ def plan(days: float, now: datetime, period: int | None = None) -> tuple[int, in
 
 def make_client(region: str | None):
     """The CloudWatch client from the normal boto3 credential chain (tests replace this)."""
-    import boto3
-    from botocore.config import Config
+    import boto3  # deferred: heavy, off the hot path
+    from botocore.config import Config  # deferred: heavy, off the hot path
 
     return boto3.client(
         "cloudwatch",
@@ -236,7 +236,7 @@ def _aws(call, what: str):
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
-    )
+    )  # deferred: heavy, off the hot path
 
     try:
         return call()

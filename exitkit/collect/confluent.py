@@ -21,7 +21,7 @@ from typing import Any
 
 from exitkit.collect._http import Retry, excerpt, send
 from exitkit.collect._output import Export, bar, default_folder, json_bytes, utc_iso
-from exitkit.collect.errors import CollectError, CredentialError
+from exitkit.errors import CollectError, CredentialError
 
 DEFAULT_URL = "https://api.telemetry.confluent.cloud"
 QUERY_PATH = "/v2/metrics/cloud/query"
@@ -129,7 +129,7 @@ def collect(
     `env` replaces os.environ for the credentials, `retry.sleep` the waits and `transport`
     httpx's transport (tests). Raises `CredentialError` (missing, 401/403) or `CollectError`.
     """
-    import httpx
+    import httpx  # deferred: heavy, off the hot path
 
     if not _CLUSTER.fullmatch(cluster):
         raise CollectError(f"--cluster {cluster!r}: expected a Confluent Kafka cluster id like lkc-abc12")

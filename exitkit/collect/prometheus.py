@@ -30,7 +30,7 @@ import yaml
 
 from exitkit.collect._http import Retry, excerpt, send
 from exitkit.collect._output import Export, bar, default_folder, utc_iso
-from exitkit.collect.errors import CollectError, CredentialError
+from exitkit.errors import CollectError, CredentialError
 
 QUERY_RANGE = "/api/v1/query_range"
 TOKEN_ENV = "PROMETHEUS_TOKEN"
@@ -132,7 +132,7 @@ def chunks(start: int, end: int, step: int) -> list[tuple[int, int]]:
 
 def auth(env: Mapping[str, str] | None = None) -> tuple[Any, dict[str, str], tuple[str, ...], str]:
     """(httpx auth, headers, secrets, description) from PROMETHEUS_TOKEN or PROMETHEUS_USERNAME/PASSWORD."""
-    import httpx
+    import httpx  # deferred: heavy, off the hot path
 
     env = os.environ if env is None else env
     token = env.get(TOKEN_ENV, "").strip()
@@ -160,7 +160,7 @@ def collect(
     transport: Any = None,
 ) -> Path:
     """Ask every selector over the last `days` into a new folder; return the folder."""
-    import httpx
+    import httpx  # deferred: heavy, off the hot path
 
     if not urlsplit(url).scheme.startswith("http") or not urlsplit(url).netloc:
         raise CollectError(f"--url {url!r}: expected the Prometheus base URL, e.g. http://prometheus:9090")

@@ -1,8 +1,8 @@
 """Cost by byte path: platform models × price catalog → cost lines (see docs/cost-model.md).
 
-from exitkit.cost import CostInputs, Traffic, evaluate
+from exitkit.cost import CostInputs, CostTraffic, evaluate
 from exitkit.prices import load_catalog
-result = evaluate(CostInputs(Traffic(write_bytes_per_s=25 * 2**20, fan_out=3)), load_catalog())
+result = evaluate(CostInputs(CostTraffic(write_bytes_per_s=25 * 2**20, fan_out=3)), load_catalog())
 result.to_json()
 """
 
@@ -13,13 +13,13 @@ from exitkit.cost.evaluate import CostResult, PlatformCost, evaluate
 from exitkit.cost.inputs import (
     DEFAULT_LABOR_HOURS,
     MIGRATION_TOOLS,
-    Assumptions,
-    ConsumerReplay,
+    CostAssumptions,
+    CostConsumerReplay,
     CostInputs,
-    Labor,
-    Migration,
-    Recovery,
-    Traffic,
+    CostLabor,
+    CostMigration,
+    CostRecovery,
+    CostTraffic,
 )
 from exitkit.cost.lines import PATHS, PAYEES, STATES, CostLine
 from exitkit.cost.registry import PLATFORMS, Estimate, Platform, get_platform, platform_ids, register
@@ -31,20 +31,20 @@ __all__ = [
     "PAYEES",
     "PLATFORMS",
     "STATES",
-    "Assumptions",
-    "ConsumerReplay",
+    "CostAssumptions",
+    "CostConsumerReplay",
     "CostInputs",
     "CostLine",
     "CostResult",
     "Estimate",
-    "Labor",
-    "Migration",
+    "CostLabor",
+    "CostMigration",
     "Platform",
     "PlatformCost",
-    "Recovery",
+    "CostRecovery",
     "ScenarioGrid",
     "Sizing",
-    "Traffic",
+    "CostTraffic",
     "evaluate",
     "get_platform",
     "platform_ids",

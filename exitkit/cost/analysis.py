@@ -13,6 +13,7 @@ import numpy as np
 
 from exitkit.cost.evaluate import evaluate
 from exitkit.cost.inputs import DAY_S, CostInputs
+from exitkit.cost.what_if import what_if
 from exitkit.prices import Catalog
 
 TORNADO_STEP = 0.25  # ±25% on every numeric assumption; booleans/shares go to 0 and 1; RF ±1
@@ -20,16 +21,7 @@ TORNADO_STEP = 0.25  # ±25% on every numeric assumption; booleans/shares go to 
 
 def _grow(inputs: CostInputs, factor: float) -> CostInputs:
     """Traffic × factor: write rate, peak and measured retained bytes (retention time unchanged)."""
-    t = inputs.traffic
-    return replace(
-        inputs,
-        traffic=replace(
-            t,
-            write_bytes_per_s=t.write_bytes_per_s * factor,
-            write_peak_bytes_per_s=None if t.write_peak_bytes_per_s is None else t.write_peak_bytes_per_s * factor,
-            retained_bytes=None if t.retained_bytes is None else t.retained_bytes * factor,
-        ),
-    )
+    return what_if(inputs, write_multiplier=factor)
 
 
 def project(inputs: CostInputs, catalog: Catalog, platforms: Iterable[str] | None = None, years: int = 3) -> list[dict]:
@@ -217,14 +209,7 @@ def scenario_grid(
     for (w, wm), (f, fo), (r, rd), (z, za) in itertools.product(
         enumerate(write_multipliers), enumerate(fan_outs), enumerate(retention_days), enumerate(zone_aware_shares)
     ):
-        x = _grow(inputs, wm)
-        keep_measured = x.traffic.retained_bytes is not None and rd * DAY_S == x.traffic.retention_s
-        x = x.scaled(
-            traffic__fan_out=fo,
-            traffic__retention_s=rd * DAY_S,
-            traffic__retained_bytes=x.traffic.retained_bytes if keep_measured else None,
-            assumptions__zone_aware_consumers=za,
-        )
+        x = what_if(inputs, write_multiplier=wm, fan_out=fo, retention_days=rd, zone_aware_share=za)
         t = evaluate(x, catalog, ids, migration=False).totals()
         totals[:, w, f, r, z] = [t[i] for i in ids]
     return ScenarioGrid(
@@ -274,15 +259,13 @@ def scenario_sweeps(
             if key in seen:
                 continue
             seen.add(key)
-            x = _grow(inputs, state["write_multiplier"])
-            keep_measured = x.traffic.retained_bytes is not None and state["retention_days"] == base["retention_days"]
-            x = x.scaled(
-                traffic__fan_out=state["fan_out"],
-                traffic__retention_s=state["retention_days"] * DAY_S
-                if state["retention_days"] != base["retention_days"]
-                else t.retention_s,
-                traffic__retained_bytes=x.traffic.retained_bytes if keep_measured else None,
-                assumptions__zone_aware_consumers=state["zone_aware_share"],
+            x = what_if(
+                inputs,
+                write_multiplier=state["write_multiplier"],
+                fan_out=state["fan_out"],
+                # the base is shown rounded: at the base step the workload's own retention stays exact
+                retention_days=None if state["retention_days"] == base["retention_days"] else state["retention_days"],
+                zone_aware_share=state["zone_aware_share"],
             )
             totals = evaluate(x, catalog, ids, migration=False).totals()
             rows.extend({**state, "platform": pid, "monthly_usd": totals[pid]} for pid in ids)

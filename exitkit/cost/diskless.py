@@ -147,7 +147,7 @@ def _akus(ctx: Ctx) -> int:
     return max(1, math.ceil(need - EPS))
 
 
-@register("automq-byoc", "AutoMQ BYOC", payee="vendor")
+@register("automq-byoc")
 def automq_byoc(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """AutoMQ BYOC: EC2 brokers, S3 storage and requests, WAL (S3 or EBS), AKU subscription."""
     ctx = Ctx.of(inputs, catalog)
@@ -227,7 +227,7 @@ def _warpstream_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
     return out.lines
 
 
-@register("warpstream-byoc", "WarpStream BYOC", payee="vendor", ingress_key="warpstream.write_per_gib")
+@register("warpstream-byoc", ingress_key="warpstream.write_per_gib")
 def warpstream_byoc(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """WarpStream BYOC: EC2 agents, S3, cluster-minutes, uncompressed GiB written and stored."""
     ctx = Ctx.of(inputs, catalog)

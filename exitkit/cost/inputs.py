@@ -1,6 +1,6 @@
 """What a cost model needs, in plain SI units (bytes/s, seconds, bytes), with DESIGN's defaults.
 
-The workload file (`exitkit.workload`) parses units and is adapted onto `CostInputs`; the
+The workload file (`exitkit.workload.model`) parses units and is adapted onto `CostInputs`; the
 models never see a unit string. Every default below is the one DESIGN documents, or, where
 DESIGN has none, an exitkit assumption named as such.
 """
@@ -12,32 +12,21 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
+from exitkit import platforms
+
 DAY_S = 86_400.0
 HOUR_S = 3_600.0
 GIB = float(2**30)
 MIB = float(2**20)
 MB = 1e6
 
-MIGRATION_TOOLS = ("mirrormaker2", "msk-replicator", "cluster-linking")
+MIGRATION_TOOLS = platforms.COSTED_TOOLS  # the tools whose one-time lines are modelled
 AUTOMQ_WALS = ("s3", "ebs")
 WARPSTREAM_TIERS = ("dev", "fundamentals", "pro")
 
-# exitkit assumption [U]: operating hours per month when the workload names none for a platform.
-# kafka-ec2 80 and msk-standard 30 are DESIGN's example; self-managed ≈ 0.5 FTE matches AutoMQ's
-# "0.5–1 FTE" claim (pricing.md §4); the rest are placeholders to override per workload.
-DEFAULT_LABOR_HOURS: dict[str, float] = {
-    "kafka-ec2": 80.0,
-    "kafka-ec2-tiered": 80.0,
-    "msk-standard": 30.0,
-    "msk-express": 20.0,
-    "msk-serverless": 10.0,
-    "confluent-standard": 10.0,
-    "confluent-enterprise": 10.0,
-    "confluent-dedicated": 10.0,
-    "automq-byoc": 20.0,
-    "warpstream-byoc": 15.0,
-    "managed-kafka-plan": 15.0,
-}
+# exitkit assumption [U]: operating hours per month when the workload names none for a platform;
+# one column of the platform table (exitkit/platforms.yaml says where each figure comes from).
+DEFAULT_LABOR_HOURS = platforms.default_labor_hours()
 
 
 def _check(cond: bool, field_name: str, expected: str, value: object) -> None:
@@ -46,7 +35,7 @@ def _check(cond: bool, field_name: str, expected: str, value: object) -> None:
 
 
 @dataclass(frozen=True)
-class Traffic:
+class CostTraffic:
     """Measured or declared traffic of the workload (all topics together).
 
     - `write_bytes_per_s`: mean write rate (producer bytes in, one copy, as on the wire).
@@ -102,7 +91,7 @@ class Traffic:
 
 
 @dataclass(frozen=True)
-class ConsumerReplay:
+class CostConsumerReplay:
     """Consumer replay (backfill): `per_year` events, each re-reading `hours_of_data` hours of writes."""
 
     per_year: float = 6.0
@@ -110,22 +99,22 @@ class ConsumerReplay:
 
 
 @dataclass(frozen=True)
-class Recovery:
+class CostRecovery:
     """Abnormal events per year (DESIGN defaults) and the zone-outage length (exitkit assumption, 4 h)."""
 
     broker_replacement: float = 4.0
     partition_reassignment: float = 12.0
     zone_failover: float = 1.0
-    consumer_replay: ConsumerReplay = field(default_factory=ConsumerReplay)
+    consumer_replay: CostConsumerReplay = field(default_factory=CostConsumerReplay)
     zone_outage_hours: float = 4.0
 
 
 @dataclass(frozen=True)
-class Migration:
+class CostMigration:
     """Migration from the source platform: months both run, and the replication tool."""
 
     dual_run_months: float = 2.0
-    tool: Literal["mirrormaker2", "msk-replicator", "cluster-linking"] = "mirrormaker2"
+    tool: str = "mirrormaker2"
 
     def __post_init__(self) -> None:
         _check(self.tool in MIGRATION_TOOLS, "assumptions.migration.tool", f"one of {MIGRATION_TOOLS}", self.tool)
@@ -135,7 +124,7 @@ class Migration:
 
 
 @dataclass(frozen=True)
-class Labor:
+class CostLabor:
     """Operational labour: rate (USD/h) and hours per month by platform id (missing → DEFAULT_LABOR_HOURS)."""
 
     hourly_rate: float = 120.0
@@ -147,11 +136,14 @@ class Labor:
 
     def hours(self, platform: str) -> float:
         """Hours per month for `platform`: the workload's figure, else the documented default."""
-        return float(self.hours_per_month.get(platform, DEFAULT_LABOR_HOURS.get(platform, 0.0)))
+        if platform in self.hours_per_month:
+            return float(self.hours_per_month[platform])
+        row = platforms.TABLE.get(platform)  # the table as it is now: run-time registrations too
+        return row.labor_hours_per_month if row else 0.0
 
 
 @dataclass(frozen=True)
-class Assumptions:
+class CostAssumptions:
     """DESIGN's `assumptions` block plus a few model knobs, each with its default.
 
     - `replication_factor` 3.
@@ -178,9 +170,9 @@ class Assumptions:
     broker_utilization: float = 0.5
     month_hours: float = 730.0
     growth_per_year: float = 0.3
-    recovery: Recovery = field(default_factory=Recovery)
-    migration: Migration = field(default_factory=Migration)
-    labor: Labor = field(default_factory=Labor)
+    recovery: CostRecovery = field(default_factory=CostRecovery)
+    migration: CostMigration = field(default_factory=CostMigration)
+    labor: CostLabor = field(default_factory=CostLabor)
     compression_ratio: float = 1.0
     automq_wal: Literal["s3", "ebs"] = "s3"
     warpstream_tier: Literal["dev", "fundamentals", "pro"] = "fundamentals"
@@ -235,11 +227,11 @@ class CostInputs:
     costed too, for the "today" comparison and the dual-run migration lines.
     """
 
-    traffic: Traffic
+    traffic: CostTraffic
     name: str = "workload"
     region: str = "us-east-1"
     zones: int = 3
-    assumptions: Assumptions = field(default_factory=Assumptions)
+    assumptions: CostAssumptions = field(default_factory=CostAssumptions)
     source_platform: str | None = None
 
     def __post_init__(self) -> None:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal, get_args
 
+from exitkit import platforms
 from exitkit.prices import Catalog
 
-State = Literal["steady", "abnormal", "migration"]
-Path = Literal[
-    "compute",
-    "producer_ingress",
-    "replication",
-    "consumer_egress",
-    "cross_zone",
-    "private_connectivity",
-    "storage",
-    "requests",
-    "backfill",
-    "observability",
-    "labor",
-]
-Payee = Literal["cloud", "vendor", "internal"]
-
-# The vocabularies as tuples, derived from the Literal types so they are written once.
-STATES: tuple[str, ...] = get_args(State)
-PATHS: tuple[str, ...] = get_args(Path)
-PAYEES: tuple[str, ...] = get_args(Payee)
+# The vocabularies are defined once, in the platform table (exitkit/platforms.yaml).
+STATES: tuple[str, ...] = platforms.STATES
+PATHS: tuple[str, ...] = platforms.PATHS
+PAYEES: tuple[str, ...] = platforms.PAYEES
+State = str  # one of STATES
+Path = str  # one of PATHS
+Payee = str  # one of PAYEES
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def _lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
     return out.lines
 
 
-@register("managed-kafka-plan", "Managed Kafka (plan-priced)", payee="vendor")
+@register("managed-kafka-plan")
 def managed_kafka_plan(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """The cheapest plan (or several services of one plan) that holds the workload."""
     ctx = Ctx.of(inputs, catalog)

@@ -95,7 +95,7 @@ def _standard_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
     return out.lines
 
 
-@register("msk-standard", "Amazon MSK (Standard brokers)", payee="cloud")
+@register("msk-standard")
 def msk_standard(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """MSK provisioned, Standard brokers: cheapest instance type that fits; EBS storage; tiered if set."""
     ctx = Ctx.of(inputs, catalog)
@@ -155,7 +155,7 @@ def _express_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
     return out.lines
 
 
-@register("msk-express", "Amazon MSK (Express brokers)", payee="cloud", ingress_key="msk.express.write_per_gib")
+@register("msk-express", ingress_key="msk.express.write_per_gib")
 def msk_express(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """MSK Express brokers: storage is pay-as-you-go on D (one copy) plus a per-GiB write charge."""
     ctx = Ctx.of(inputs, catalog)
@@ -178,11 +178,7 @@ def _size_serverless(ctx: Ctx) -> Sizing:
     return size_units("clusters", None, needs, minimum=1)
 
 
-@register(
-    "msk-serverless",
-    "Amazon MSK Serverless",
-    payee="cloud",
-    ingress_key="msk.serverless.ingress_per_gib",
+@register("msk-serverless", ingress_key="msk.serverless.ingress_per_gib",
     egress_key="msk.serverless.egress_per_gib",
 )
 def msk_serverless(inputs: CostInputs, catalog: Catalog) -> Estimate:

@@ -1,10 +1,15 @@
-"""Platform models by id: `register` adds one, `get_platform` finds one."""
+"""Platform models by id: `register` adds one, `get_platform` finds one.
+
+A model is registered under an id of the one platform table (`exitkit.platforms`), which gives
+its display name and payee; an id not in the table is refused.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from exitkit import platforms
 from exitkit.cost.common import Sizing
 from exitkit.cost.inputs import CostInputs
 from exitkit.cost.lines import CostLine
@@ -48,17 +53,16 @@ PLATFORMS: dict[str, Platform] = {}
 
 def register(
     platform_id: str,
-    name: str,
-    payee: str,
     ingress_key: str | None = None,
     egress_key: str | None = None,
 ) -> Callable[[Model], Model]:
-    """Decorator: register `model` under `platform_id`."""
+    """Decorator: register `model` under `platform_id` (an id of the platform table)."""
 
     def deco(model: Model) -> Model:
+        row = platforms.info(platform_id)  # ValueError for an id the table lacks
         if platform_id in PLATFORMS:
             raise ValueError(f"platform {platform_id!r} registered twice")
-        PLATFORMS[platform_id] = Platform(platform_id, name, model, payee, ingress_key, egress_key)
+        PLATFORMS[platform_id] = Platform(platform_id, row.name, model, row.payee, ingress_key, egress_key)
         return model
 
     return deco
@@ -70,6 +74,11 @@ def get_platform(platform_id: str) -> Platform:
         return PLATFORMS[platform_id]
     except KeyError:
         raise ValueError(f"unknown platform {platform_id!r}; known: {', '.join(PLATFORMS)}") from None
+
+
+def unregister(platform_id: str) -> None:
+    """Remove a model registered at run time (tests)."""
+    PLATFORMS.pop(platform_id, None)
 
 
 def platform_ids() -> list[str]:

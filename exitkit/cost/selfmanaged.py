@@ -167,13 +167,13 @@ def _estimate(platform: str, tiered: bool, inputs: CostInputs, catalog: Catalog)
     return Estimate(lines, replace(sizing, extra=extra))
 
 
-@register("kafka-ec2", "Apache Kafka on EC2 (EBS)", payee="cloud")
+@register("kafka-ec2")
 def kafka_ec2(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """Self-managed Kafka, all retention on EBS gp3, RF copies across zones."""
     return _estimate("kafka-ec2", False, inputs, catalog)
 
 
-@register("kafka-ec2-tiered", "Apache Kafka on EC2 with tiered storage (KIP-405)", payee="cloud")
+@register("kafka-ec2-tiered")
 def kafka_ec2_tiered(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """Self-managed Kafka with KIP-405: local_retention (default 24 h) on EBS, the rest on S3."""
     return _estimate("kafka-ec2-tiered", True, inputs, catalog)

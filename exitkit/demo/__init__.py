@@ -1,7 +1,7 @@
 """The demo estate: three Kafka clusters' exports written as real tools write them, plus the truth.
 
-    truth = generate(Path("data/demo"))        # writes the files and data/demo/truth.json
-    ingest_demo(Path("data/demo"), "demo.duckdb")
+    truth = generate(Path("exports"))        # writes the files and exports/truth.json
+    ingest_demo(Path("exports"), "demo.duckdb")
 
 Layout: `<out>/<cluster>/<part>/...`, one folder per cluster so each ingests with its own
 `--cluster`; `<out>/truth.json` holds the per-topic truth (see `estate.TRUTH_RULES`).
@@ -10,6 +10,7 @@ Layout: `<out>/<cluster>/<part>/...`, one folder per cluster so each ingests wit
 from __future__ import annotations
 
 import shutil
+from importlib.resources import files
 from pathlib import Path
 
 import duckdb
@@ -24,10 +25,47 @@ from exitkit.demo.writers import (
     write_prometheus_range,
     write_text,
 )
+from exitkit.ingest import ingest
 
-__all__ = ["DEMO_CLUSTERS", "PARTS", "Truth", "generate", "ingest_demo", "build_estate", "compute_truth"]
+__all__ = [
+    "DEMO_CLUSTERS", "PARTS", "WORKLOADS_DIR", "Truth", "build_estate", "compute_truth", "demo_workloads",
+    "generate", "ingest_demo", "workload_path",
+]  # fmt: skip
 
 DEMO_CLUSTERS: tuple[str, ...] = tuple(c.name for c in CLUSTERS)
+
+# The demo workloads are package data (an installed wheel has them too): real files on disk,
+# since a wheel installs the package as plain files.
+WORKLOADS_DIR = Path(str(files("exitkit.demo").joinpath("workloads")))
+
+
+def demo_workloads() -> list[Path]:
+    """The demo workload files, sorted by name."""
+    return sorted(WORKLOADS_DIR.glob("*.yaml"))
+
+
+def workload_path(name: str) -> Path:
+    """A demo workload's file by name (`payments` or `payments.yaml`)."""
+    path = WORKLOADS_DIR / (name if name.endswith(".yaml") else f"{name}.yaml")
+    if not path.is_file():
+        known = ", ".join(p.stem for p in demo_workloads())
+        raise FileNotFoundError(f"no demo workload {name!r}; the demo has {known}")
+    return path
+
+
+def resolve_workload(p: str | Path) -> Path:
+    """A workload file as given when it exists, else the demo workload of that file name.
+
+    Notebooks run in `notebooks/` and reports in a worker: `telemetry`, `telemetry.yaml` or an
+    old `data/workloads/telemetry.yaml` still find the demo's file, installed or not.
+    """
+    path = Path(p).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    try:
+        return workload_path(path.name)
+    except FileNotFoundError:
+        return path
 
 # Sub-folders per cluster and what writes them.
 PARTS: dict[str, tuple[str, ...]] = {
@@ -79,8 +117,6 @@ def ingest_demo(
 
     `parts` limits the sub-folders (e.g. `("cloudwatch",)`); returns every FileReport.
     """
-    from exitkit.ingest import ingest
-
     reports = []
     for cluster in clusters:
         paths = [Path(out_dir) / cluster / p for p in PARTS[cluster] if parts is None or p in parts]

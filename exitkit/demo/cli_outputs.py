@@ -16,12 +16,13 @@ import numpy as np
 from exitkit.demo.estate import (
     BROKER_RETENTION_MS,
     CLUSTER_BY_NAME,
+    IDLE_GROUPS,
     N_MIN,
     NO_COMMIT,
     Estate,
     TopicSeries,
 )
-from exitkit.demo.writers import write_text
+from exitkit.demo.writers import _replica_size, write_text  # the JMX scrape's follower sizes too
 
 # (topic config, broker synonym, broker default as shown in the synonym, topic-level default value)
 TOPIC_CONFIGS: tuple[tuple[str, str | None, str, str], ...] = (
@@ -232,7 +233,6 @@ def _log_dir(cluster: str, broker: str, p: int, t: TopicSeries) -> str:
 def kafka_log_dirs(estate: Estate, cluster: str) -> str:
     """`kafka-log-dirs --describe`: banner lines, then one compact JSON line."""
     spec = CLUSTER_BY_NAME[cluster]
-    from exitkit.demo.writers import _replica_size  # the same follower sizes as the JMX scrape
 
     brokers_doc = []
     for br in spec.brokers:
@@ -283,7 +283,6 @@ def kafka_consumer_groups(estate: Estate, cluster: str) -> str:
     for t in estate.of(cluster):
         for g, _ in t.spec.groups:
             by_group.setdefault(g, []).append(t)
-    from exitkit.demo.estate import IDLE_GROUPS
 
     out = []
     for g in sorted(by_group):

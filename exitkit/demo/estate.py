@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 START = datetime(2025, 3, 3, tzinfo=UTC)  # a Monday
 DAYS = 14
@@ -524,7 +525,6 @@ class Truth:
         return json.dumps(doc, indent=1, sort_keys=False) + "\n"
 
     def frame(self):
-        import pandas as pd
 
         return pd.DataFrame([asdict(t) for t in self.topics])
 

@@ -6,12 +6,7 @@ reported), and any failure rolls the whole call back, leaving the store as it wa
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import importlib
-import pkgutil
-import threading
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,34 +19,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from exitkit import store
-from exitkit.errors import BadExport, ExitkitError
-from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, readers
-
-_LOADED = False
-_LOAD_LOCK = threading.RLock()
-_NOT_READERS = {"base"}
-
-
-def _load_readers() -> None:
-    """Import every reader module in this package once (each registers itself)."""
-    global _LOADED
-    if _LOADED:
-        return
-    with _LOAD_LOCK:  # files are read in worker threads: the registry is complete before anyone sniffs
-        if _LOADED:
-            return
-        for mod in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-            if mod.name not in _NOT_READERS and not mod.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{mod.name}")
-        _LOADED = True
-
-
-class IngestFailed(ExitkitError):
-    """One or more files were bad; nothing from this call was kept."""
-
-    def __init__(self, errors: list[BadExport]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+from exitkit.errors import BadExport, ExitkitError, IngestFailed
+from exitkit.ingest import readers as reader_list
+from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, read_bytes
 
 
 @dataclass
@@ -85,23 +55,9 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name)."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BadExport(path, f"cannot read: {exc.strerror}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
-            raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
-    return raw
-
-
 def sniff(source: Source, fmt: str | None = None) -> Reader:
     """The reader for this content, or a `BadExport` that lists what is supported."""
-    all_readers = readers()
+    all_readers = reader_list.readers()
     if fmt:
         for r in all_readers:
             if r.name == fmt:

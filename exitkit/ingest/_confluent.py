@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from exitkit.ingest.base import Source, points_frame
+from exitkit.ingest.base import Source, points_frame, read_bytes
 
 PREFIX = "io.confluent.kafka.server/"
 EXPORT_PREFIX = "confluent_kafka_server_"
@@ -237,7 +237,6 @@ def load_request(path: Path, data: bytes) -> Request:
 
 def find_request(source: Source) -> Request | None:
     """The saved request beside a response (see `request_candidates`), parsed; None when there is none."""
-    from exitkit.ingest import read_bytes  # the driver's gunzip-by-magic; imported late (package init)
 
     for cand in request_candidates(source.path):
         if cand.is_file():

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from exitkit.ingest.base import Source
-from exitkit.schema import SNAPSHOT_TABLES
+from exitkit.store.schema import SNAPSHOT_TABLES
 
 # `<cluster>__<anything>`: the file-name convention for CLI outputs (documented in
 # docs/formats/kafka-cli.md). Double underscore, because cluster names often hold `-` and `_`.

@@ -8,7 +8,9 @@ the store; `exitkit.ingest.load` does that, for all files of one call in one tra
 
 from __future__ import annotations
 
+import gzip
 import math
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,21 @@ POINT_COLUMNS = [
 ]  # fmt: skip
 
 SNIFF_BYTES = 64 * 1024
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadExport(path, f"cannot read: {exc.strerror}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as exc:
+            raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
+    return raw
+
 
 
 @dataclass(frozen=True)
@@ -84,16 +101,12 @@ _REGISTRY: dict[str, Reader] = {}
 
 
 def register(reader: Reader) -> Reader:
-    """Add a reader; sniffing tries readers in registration order."""
+    """Claim a reader name (once): a module's `READER = register(Reader(...))`; the sniffing order
+    is the explicit list in `exitkit.ingest.readers`."""
+    if reader.name in _REGISTRY:
+        raise ValueError(f"reader {reader.name!r} defined twice")
     _REGISTRY[reader.name] = reader
     return reader
-
-
-def readers() -> list[Reader]:
-    from exitkit.ingest import _load_readers
-
-    _load_readers()
-    return list(_REGISTRY.values())
 
 
 def points_frame(

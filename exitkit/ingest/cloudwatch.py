@@ -31,9 +31,8 @@ import numpy as np
 import pandas as pd
 
 from exitkit.errors import BadExport
-from exitkit.ingest import read_bytes
 from exitkit.ingest._kafka_cli import check_json_text
-from exitkit.ingest.base import POINT_COLUMNS, Reader, ReadResult, Source, register
+from exitkit.ingest.base import POINT_COLUMNS, Reader, ReadResult, Source, read_bytes, register
 
 NAMESPACE = "AWS/Kafka"
 
@@ -105,7 +104,7 @@ def read(source: Source) -> ReadResult:
     )
 
 
-register(
+READER = register(
     Reader(
         name="cloudwatch",
         description="Amazon MSK CloudWatch JSON (aws cloudwatch get-metric-data / get-metric-statistics)",

@@ -38,7 +38,7 @@ def _read(source: Source) -> ReadResult:
     )
 
 
-register(
+READER = register(
     Reader(
         name="collect-manifest",
         description="manifest.json written by `exitkit collect` (a companion: no rows)",

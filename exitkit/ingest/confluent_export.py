@@ -13,7 +13,7 @@ import re
 import pandas as pd
 from prometheus_client.parser import text_string_to_metric_families
 
-from exitkit.ingest import _confluent as cf
+import exitkit.ingest._confluent as cf
 from exitkit.ingest.base import Reader, ReadResult, Source, empty_points, register
 
 _CLAIM = re.compile(r"^[ \t]*(?:#[ \t]*(?:TYPE|HELP)[ \t]+)?confluent_kafka_server_\w+", re.M)
@@ -132,7 +132,7 @@ def _fill_cluster(raw: pd.DataFrame, source: Source) -> pd.DataFrame:
     return raw.assign(cluster=raw["cluster"].where(~missing, default))
 
 
-register(
+READER = register(
     Reader(
         name="confluent-export",
         description="Confluent Cloud Metrics API /v2/metrics/cloud/export scrape (Prometheus text / OpenMetrics)",

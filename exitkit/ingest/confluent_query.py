@@ -16,12 +16,14 @@ import os
 import re
 import threading
 
+import duckdb
 import numpy as np
 import pandas as pd
 
+import exitkit.ingest._confluent as cf
 from exitkit.errors import BadExport
-from exitkit.ingest import _confluent as cf
 from exitkit.ingest.base import Reader, ReadResult, Source, _to_utc_naive, empty_points, register
+from exitkit.store import spill_dir
 
 _CLAIM = re.compile(r'"data"\s*:\s*\[')
 _OURS = re.compile(r'"(?:timestamp|points|pagination)"\s*:')
@@ -318,9 +320,7 @@ def _scratch():
     """This thread's private in-memory DuckDB (one thread each: the driver reads files in parallel)."""
     con = getattr(_LOCAL, "con", None)
     if con is None:
-        import duckdb
 
-        from exitkit.store import spill_dir
 
         con = _LOCAL.con = duckdb.connect(
             ":memory:",
@@ -563,7 +563,7 @@ def _parse_with_offsets(text: str) -> object:
     return decoder.decode(text)
 
 
-register(
+READER = register(
     Reader(
         name="confluent-query",
         description="Confluent Cloud Metrics API /v2/metrics/cloud/query response (JSON, FLAT or GROUPED)",

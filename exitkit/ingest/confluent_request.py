@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from exitkit.ingest import _confluent as cf
+import exitkit.ingest._confluent as cf
 from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
@@ -29,7 +29,7 @@ def read(source: Source) -> ReadResult:
     return ReadResult(skip=True, cluster=request.cluster, notes=[request.note()])
 
 
-register(
+READER = register(
     Reader(
         name="confluent-request",
         description="saved Confluent Metrics API /query request body (NAME.request.json, read with its response)",

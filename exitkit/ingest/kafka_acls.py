@@ -5,7 +5,7 @@ patternType=PREFIXED)`:`` followed by `(principal=User:x, host=*, operation=WRIT
 permissionType=ALLOW)` lines; one `acls` row per entry. The 2.x header form
 ``Current ACLs for resource `Topic:PREFIXED:orders.`:`` is read too. ``ACLs for principal
 `User:x` `` preambles (--principal) are skipped. Names are kept as printed: `*` is the
-wildcard; matching ACLs to topics (LITERAL vs PREFIXED) is `exitkit.evidence`'s job.
+wildcard; matching ACLs to topics (LITERAL vs PREFIXED) is `exitkit.profile.evidence`'s job.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _resource(text: str, source: Source, n: int) -> dict:
     }
 
 
-register(
+READER = register(
     Reader(
         name="kafka-acls",
         description="kafka-acls.sh --list output (ACL entries per resource pattern)",

@@ -129,7 +129,7 @@ def _quota_rows(entity: str, values: str, cluster: str, source: Source, n: int) 
     return rows
 
 
-register(
+READER = register(
     Reader(
         name="kafka-configs",
         description="kafka-configs.sh --describe output (topic/broker configs, user/client/ip quotas)",

@@ -85,7 +85,7 @@ def _row(header: list[str], text: str, cluster: str, source: Source, n: int) -> 
     return row
 
 
-register(
+READER = register(
     Reader(
         name="kafka-consumer-groups",
         description="kafka-consumer-groups.sh --describe [--all-groups] output (committed offsets, lag)",

@@ -121,7 +121,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-register(
+READER = register(
     Reader(
         name="kafka-log-dirs",
         description="kafka-log-dirs.sh --describe output (replica sizes per broker)",

@@ -137,7 +137,7 @@ def _ids(text: str, source: Source, n: int, what: str) -> list[int]:
     return [to_int(x.strip(), source, n, what) for x in text.split(",")]
 
 
-register(
+READER = register(
     Reader(
         name="kafka-topics",
         description="kafka-topics.sh --describe output (partitions, replicas, topic configs)",

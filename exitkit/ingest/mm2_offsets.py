@@ -88,7 +88,7 @@ def _topic_partition(text: str, source: Source, n: int) -> tuple[str, int]:
     return tp
 
 
-register(
+READER = register(
     Reader(
         name="mm2-offsets",
         description="MirrorMaker 2 CheckpointFormatter / OffsetSyncFormatter console output",

@@ -20,7 +20,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from exitkit.ingest import _prometheus as prom
+import exitkit.ingest._prometheus as prom
 from exitkit.ingest._kafka_cli import check_json_text
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 

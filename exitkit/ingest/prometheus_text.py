@@ -17,7 +17,7 @@ import re
 from prometheus_client.openmetrics.parser import text_fd_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_fd_to_metric_families as parse_text
 
-from exitkit.ingest import _prometheus as prom
+import exitkit.ingest._prometheus as prom
 from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 # A sample line: metric name, optional {labels}, then a number-like value.

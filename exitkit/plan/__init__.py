@@ -2,7 +2,7 @@
 duplicate estimate and offset validation, readiness gates and a recommendation per candidate.
 
     from exitkit.plan import build_plan, plan_tables
-    plan = build_plan(con, load_workload("data/workloads/payments.yaml"), cost_result)
+    plan = build_plan(con, load_workload(workload_path("payments")), cost_result)
     plan.to_json(); plan_tables(plan)["gates"]
 
 See docs/plan.md for the worksheet, the gates and the recommendation rule.
@@ -12,7 +12,7 @@ from exitkit.plan.build import Plan, build_plan, plan_tables
 from exitkit.plan.catalog import boundaries, capabilities, capability_names
 from exitkit.plan.cutover import duplicates, moments, offset_validation, translation_gap
 from exitkit.plan.gates import GateResult, recommend
-from exitkit.plan.models import (
+from exitkit.workload.sections import (
     GATES,
     TOOLS,
     Boundary,

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from exitkit import platforms
+from exitkit.cost.adapter import incomplete_platforms
 from exitkit.plan import gates as g
 from exitkit.plan.catalog import BOUNDARY_PLANES, boundaries, capabilities
 from exitkit.plan.contract import conflicts, export_evidence, requirements, scope_of, worksheet
 from exitkit.plan.cutover import DEFAULT_STALENESS, duplicates, moments, offset_validation, rollback_window
-from exitkit.plan.models import AREAS, GATES, plan_inputs
-from exitkit.workload import PLATFORMS, Workload
+from exitkit.workload.model import Workload
+from exitkit.workload.sections import AREAS, GATES, plan_inputs
 
 
 @dataclass
@@ -99,18 +101,17 @@ def build_plan(
     """The plan for `workload`: contract evidence, conflicts, boundaries, cutover, gates, decisions.
 
     `con` may be None (no exports: every export-based item is missing). `cost_result` is an
-    `exitkit.costing.WorkloadCost` (preferred: it knows which lines are unpriced) or an
+    `exitkit.cost.adapter.WorkloadCost` (preferred: it knows which lines are unpriced) or an
     `exitkit.cost.CostResult` for this workload; without it cost_model is no_evidence.
     """
     inputs = plan_inputs(workload)
     unpriced: dict[str, list[str]] = {}
-    if cost_result is not None and hasattr(cost_result, "result"):  # an exitkit.costing.WorkloadCost
-        from exitkit.costing import incomplete_platforms
+    if cost_result is not None and hasattr(cost_result, "result"):  # an exitkit.cost.adapter.WorkloadCost
 
         unpriced = incomplete_platforms(cost_result)
         cost_result = cost_result.result
     source = workload.source.platform
-    candidates = list(workload.candidates) or [p for p in PLATFORMS if p != source]
+    candidates = list(workload.candidates) or [p for p in platforms.platform_ids() if p != source]
     target = inputs.cutover.target
     if target is not None and target not in candidates:
         raise workload.fail("cutover.target", f"{target!r} is not among the candidates ({', '.join(candidates)})")

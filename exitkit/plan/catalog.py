@@ -1,16 +1,21 @@
-"""The plan's catalog data: capability matrix and boundaries per platform (YAML in this folder)."""
+"""The plan's catalog data: capability matrix and boundaries per platform (YAML in this folder).
+
+Every platform of the shipped table must be in both YAML files (checked); a platform added to
+the table at run time (`exitkit.platforms.register_platform`) has no catalog facts yet, so its
+cells are `unknown` (no evidence) rather than an error.
+"""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources import files
 
 import yaml
 
-from exitkit.workload import PLATFORMS
+from exitkit import platforms
 
-HERE = Path(__file__).parent
+UNKNOWN_SOURCE = "no catalog entry for this platform yet"
 STATUSES = ("supported", "unsupported", "limited", "unknown")
 
 
@@ -35,17 +40,28 @@ class Cell:
 
 
 def _load(name: str) -> dict:
-    return yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
+    return yaml.safe_load(files("exitkit.plan").joinpath(name).read_text(encoding="utf-8"))
+
+
+def _shipped(pid: str) -> bool:
+    return pid in platforms.SHIPPED
+
+
+def capabilities() -> dict[str, dict[str, Cell]]:
+    """{platform: {capability: Cell}} for every platform id (checked complete for the shipped table)."""
+    return _capabilities(platforms.platform_ids())
 
 
 @functools.cache
-def capabilities() -> dict[str, dict[str, Cell]]:
-    """{platform: {capability: Cell}} for every platform id (checked complete)."""
+def _capabilities(ids: tuple[str, ...]) -> dict[str, dict[str, Cell]]:
     data = _load("capabilities.yaml")
     names = list(data["capabilities"])
     out: dict[str, dict[str, Cell]] = {}
-    for pid in PLATFORMS:
+    for pid in ids:
         cells = data["platforms"].get(pid)
+        if cells is None and not _shipped(pid):
+            out[pid] = {k: Cell(pid, k, "unknown", "U", UNKNOWN_SOURCE, str(data["as_of"])) for k in names}
+            continue
         if cells is None or set(cells) != set(names):
             raise ValueError(f"capabilities.yaml: {pid} must list exactly {names}")
         out[pid] = {}
@@ -84,13 +100,23 @@ class PlatformBoundary:
         return "no" if all(v == "no" for v in private) else "unknown"
 
 
-@functools.cache
 def boundaries() -> dict[str, PlatformBoundary]:
+    """{platform: PlatformBoundary} for every platform id (checked complete for the shipped table)."""
+    return _boundaries(platforms.platform_ids())
+
+
+@functools.cache
+def _boundaries(ids: tuple[str, ...]) -> dict[str, PlatformBoundary]:
     data = _load("boundaries.yaml")
     as_of = str(data["as_of"])
     out = {}
-    for pid in PLATFORMS:
+    for pid in ids:
         b = data["platforms"].get(pid)
+        if b is None and not _shipped(pid):
+            planes = {p: Cell(pid, p, "unknown", "U", UNKNOWN_SOURCE, as_of) for p in BOUNDARY_PLANES}
+            network = {p: "unknown" for p in NETWORK_PATHS}
+            out[pid] = PlatformBoundary(pid, planes, network, Cell(pid, "network", "", "U", UNKNOWN_SOURCE, as_of))
+            continue
         if b is None:
             raise ValueError(f"boundaries.yaml: platform {pid} is missing")
         planes = {}

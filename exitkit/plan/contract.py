@@ -1,7 +1,7 @@
 """Contract worksheet: each item with its evidence (export / rehearsal / document), and the
 requirements the store and the contract imply, cross-checked against the capability matrix.
 
-Export evidence comes from `exitkit.evidence.contract_evidence` and `exitkit.profile`; a
+Export evidence comes from `exitkit.profile.evidence.contract_evidence` and `exitkit.profile.topics`; a
 missing export is shown as missing, never as "not used". Request rates and KIP-511 software
 counts are cluster-wide: a feature seen on a cluster is attributed to the workload's topics on
 that cluster, and the conflict text says so.
@@ -16,8 +16,10 @@ import duckdb
 import pandas as pd
 
 from exitkit.plan.catalog import capabilities, capability_names
-from exitkit.plan.models import Contract, Item, Rehearsal
-from exitkit.workload import Workload
+from exitkit.profile.evidence import contract_evidence
+from exitkit.profile.workload import workload_topics
+from exitkit.workload.model import Workload
+from exitkit.workload.sections import Contract, Item, Rehearsal
 
 ITEM_STATUSES = ("rehearsal_failed", "rehearsed", "documented", "exported", "missing")
 
@@ -48,8 +50,6 @@ def scope_of(
     """The workload's topics and the contract evidence for them, cluster by cluster."""
     if con is None or not workload.topics:
         return Scope()
-    from exitkit.evidence import contract_evidence
-    from exitkit.workload_profile import workload_topics
 
     profile = workload_topics(con, workload, profile_df)
     topics = tuple(zip(profile["cluster"], profile["topic"], strict=True))

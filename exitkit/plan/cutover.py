@@ -24,10 +24,12 @@ import math
 import duckdb
 import pandas as pd
 
+from exitkit import platforms
 from exitkit.plan.contract import Scope
+from exitkit.profile.evidence import mm2_checkpoints
 
-OFFSET_PRESERVING = ("cluster-linking", "automq-linking")
-TRANSLATING = ("mirrormaker2", "msk-replicator")
+OFFSET_PRESERVING = tuple(t.id for t in platforms.TOOLS.values() if t.offset_preserving)
+TRANSLATING = tuple(t.id for t in platforms.TOOLS.values() if not t.offset_preserving)
 
 # Default staleness (seconds) when the workload does not set cutover.sync_staleness.
 DEFAULT_STALENESS: dict[str, tuple[float | None, str]] = {
@@ -41,21 +43,9 @@ DEFAULT_STALENESS: dict[str, tuple[float | None, str]] = {
     "automq-linking": (None, "AutoMQ Kafka Linking offset-sync interval not documented in our notes"),
 }
 
-# Which candidates a tool can write to (migration.md §1.3-1.5); mirrormaker2 writes to any Kafka.
+# Which candidates a tool can write to, and why: the platform table's `targets` (None: any Kafka).
 TOOL_TARGETS: dict[str, tuple[tuple[str, ...] | None, str]] = {
-    "mirrormaker2": (
-        None,
-        "MirrorMaker 2 replicates between any Kafka-compatible clusters (Apache Kafka connect/mirror)",
-    ),
-    "msk-replicator": (
-        ("msk-standard", "msk-express"),
-        "MSK Replicator: between MSK clusters, and from self-managed Kafka into MSK Express (AWS docs, migration.md §1.3)",
-    ),
-    "cluster-linking": (
-        ("confluent-standard", "confluent-enterprise", "confluent-dedicated"),
-        "Cluster Linking mirrors into Confluent clusters (docs.confluent.io, migration.md §1.4)",
-    ),
-    "automq-linking": (("automq-byoc",), "AutoMQ Kafka Linking is built into AutoMQ (migration.md §1.5)"),
+    t.id: (t.targets, t.source) for t in platforms.TOOLS.values()
 }
 
 _M = ("destination_eligible", "consumers_move", "producers_stop_source", "rollback_unsafe")
@@ -248,7 +238,6 @@ def _syncs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def _checkpoints(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    from exitkit.evidence import mm2_checkpoints
 
     return mm2_checkpoints(con)
 

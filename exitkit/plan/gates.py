@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from exitkit.plan.catalog import BOUNDARY_PLANES, boundaries
 from exitkit.plan.contract import Conflict, latest
 from exitkit.plan.cutover import PROBLEM_STATUSES, TOOL_TARGETS
-from exitkit.plan.models import GATES, Boundary, Owners, PlanInputs
+from exitkit.workload.sections import GATES, Boundary, Owners, PlanInputs
 
 STATUS_ORDER = {"fail": 2, "no_evidence": 1, "pass": 0}
 

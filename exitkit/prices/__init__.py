@@ -23,16 +23,18 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from exitkit import platforms
 from exitkit.errors import BadPrice
 
 if TYPE_CHECKING:  # pandas only for rendering, never in the cost hot path
     import pandas as pd
 
 PRICES_DIR = Path(__file__).parent
-PAYEES = ("cloud", "vendor", "internal")
+PAYEES = platforms.PAYEES
 DISCOUNT_PREFIX = "discount."
 UNPRICED = "UNPRICED"  # marker in a note: value 0 until the workload overrides it
 
@@ -239,7 +241,6 @@ def catalog_frame(catalog: Catalog, keys: Iterable[str] | None = None) -> pd.Dat
     Columns: key, value, unit, kind, region, source, as_of, note, provider, overridden. This is what
     `exitkit prices` prints.
     """
-    import pandas as pd
 
     wanted = list(catalog.prices) if keys is None else [k for k in dict.fromkeys(keys) if k in catalog.prices]
     rows = []

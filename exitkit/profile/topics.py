@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from exitkit.ingest.base import RATE_METRICS
+from exitkit.profile.evidence import topic_facts
 
 PROFILE_COLUMNS = [
     "cluster", "topic",
@@ -318,10 +319,6 @@ def _merge_snapshot_facts(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> p
     Metric-derived values win where both exist for retained bytes (a time series beats a
     snapshot); snapshot values fill what metrics do not say.
     """
-    try:
-        from exitkit.evidence import topic_facts
-    except ImportError:  # snapshot readers not installed in this build
-        return df
     facts = topic_facts(con)
     if facts is None or facts.empty:
         return df

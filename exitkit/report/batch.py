@@ -1,6 +1,6 @@
 """`exitkit report`: run the report notebook once per workload, in parallel, into offline HTML.
 
-Each workload runs in its own worker process (`python -m exitkit.report_worker`), which runs
+Each workload runs in its own worker process (`python -m exitkit.report.worker`), which runs
 papermill with absolute paths (papermill's `cwd` is a process-wide chdir) and nbconvert with
 the kit's template. A separate process per workload means a dead kernel, an exception or a
 timeout ends that workload only: the others finish, and the failure is recorded with its
@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 from tqdm import tqdm
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "workload_report.ipynb"
-TEMPLATES = ROOT / "templates"
+from exitkit.workload.loader import load_workload
+
 DEFAULT_TIMEOUT_S = 600
 # The worker enforces the timeout itself (interrupt, then kill the kernel) and saves the
 # notebook; the parent kills the worker's whole process tree only when it overruns by this.
@@ -78,7 +78,7 @@ def _run_worker(workload: Path, db: str | None, out: Path, timeout_s: float, not
     cmd = [
         sys.executable,
         "-m",
-        "exitkit.report_worker",
+        "exitkit.report.worker",
         str(workload),
         "--out",
         str(out),
@@ -126,8 +126,6 @@ def _kill_tree(pid: int) -> None:
     Jupyter starts kernels with `start_new_session`, so killing the worker's process group
     alone would leave the kernel running (and computing) after the batch moved on.
     """
-    import psutil
-
     try:
         procs = psutil.Process(pid).children(recursive=True)  # collected before the parent dies
     except psutil.Error:
@@ -144,8 +142,6 @@ def _kill_tree(pid: int) -> None:
 def _kept_notebook(out: Path, workload: Path) -> str | None:
     """The partially executed notebook papermill saved before a timeout, if any."""
     try:
-        from exitkit.workload import load_workload
-
         name = load_workload(workload).name
     except Exception:  # noqa: BLE001 - best effort: the workload may be the broken part
         name = _fallback_name(workload)
@@ -242,60 +238,3 @@ def _nb_link(r: dict) -> str:
     if r["status"] == "ok" or not r.get("ipynb"):
         return ""
     return f' (<a href="{html.escape(Path(r["ipynb"]).name)}">executed notebook</a>)'
-
-
-def html_exporter():
-    """nbconvert's HTML exporter with the kit's template: no inputs, no prompts, no parameter cells."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    exporter = HTMLExporter(
-        template_name="report",
-        extra_template_basedirs=[str(TEMPLATES)],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True),
-        enabled=True,
-    )
-    return exporter
-
-
-def render_html(nb, html_path: Path, title: str | None = None) -> Path:
-    """Executed notebook → one self-contained HTML file (plotly.js inlined once, no network)."""
-    from plotly.offline import get_plotlyjs
-
-    nb = _for_finance(nb, title)
-    # The kit's renderer (exitkit.charts.pin_renderer) already embeds plotly.js once in the
-    # outputs; inline it in <head> only when it is not there, never twice (4.8 MB each).
-    bundle = get_plotlyjs()
-    marker = bundle.split("\n", 2)[1]  # "* plotly.js vX.Y.Z"
-    embedded = any(marker in _html_of(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    body, _ = html_exporter().from_notebook_node(nb, resources={"exitkit": {"plotly_js": None if embedded else bundle}})
-    html_path.write_text(body, encoding="utf-8")
-    return html_path
-
-
-def _html_of(output) -> str:
-    html_data = output.get("data", {}).get("text/html", "")
-    return "".join(html_data) if isinstance(html_data, list) else html_data
-
-
-def _for_finance(nb, title: str | None):
-    """Drop what finance must not see: stderr streams, widget state, code-only outputs."""
-    import copy
-
-    nb = copy.deepcopy(nb)
-    nb.metadata.pop("widgets", None)
-    if title:
-        nb.metadata["title"] = title
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [
-                o
-                for o in cell.get("outputs", [])
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
-    return nb

@@ -1,18 +1,19 @@
 """`exitkit collect confluent|cloudwatch|prometheus`: pull metrics from an API into export files.
 
 Registered by `exitkit.cli` (`cli.add_command(collect)`). This module imports only
-`exitkit.cli_common` (no import cycle) and loads httpx / boto3 only inside the command that needs
+`exitkit.cli.common` (no import cycle) and loads httpx / boto3 only inside the command that needs
 them, so registering it costs the other commands nothing.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 import exitkit.collect  # noqa: F401  (registers manifest.json as an ingest companion, for `exitkit ingest`)
-from exitkit.cli_common import DB_OPTION, user_errors
+from exitkit.cli.common import DB_OPTION, user_errors
 
 DAYS = click.option(
     "--days", type=click.FloatRange(min=0, min_open=True), required=True, help="How far back from now (e.g. 7, 0.25)."
@@ -46,7 +47,7 @@ def collect() -> None:
 @user_errors
 def confluent(cluster, days, out, ingest, db, url, granularity, progress) -> None:
     """Confluent Cloud Metrics API v2 (key and secret from CONFLUENT_CLOUD_API_KEY / _SECRET)."""
-    from exitkit.collect import confluent as cc
+    from exitkit.collect import confluent as cc  # deferred: heavy
 
     folder = cc.collect(cluster, days, out, url=url, granularity=granularity, progress=progress)
     _finish(folder, ingest, db, cluster)
@@ -64,7 +65,7 @@ def confluent(cluster, days, out, ingest, db, url, granularity, progress) -> Non
 @user_errors
 def cloudwatch(cluster, days, out, ingest, db, region, period, progress) -> None:
     """Amazon MSK CloudWatch AWS/Kafka metrics (credentials: the normal boto3 chain)."""
-    from exitkit.collect import cloudwatch as cw
+    from exitkit.collect import cloudwatch as cw  # deferred: heavy
 
     folder = cw.collect(cluster, days, out, region=region, period=period, progress=progress)
     _finish(folder, ingest, db, cluster)
@@ -84,7 +85,7 @@ def cloudwatch(cluster, days, out, ingest, db, region, period, progress) -> None
 @user_errors
 def prometheus(url, days, cluster, step, out, ingest, db, progress) -> None:
     """Prometheus query_range (optional auth: PROMETHEUS_TOKEN, or PROMETHEUS_USERNAME / _PASSWORD)."""
-    from exitkit.collect import prometheus as pm
+    from exitkit.collect import prometheus as pm  # deferred: heavy
 
     folder = pm.collect(url, days, out, cluster=cluster, step=step, progress=progress)
     _finish(folder, ingest, db, cluster)
@@ -92,7 +93,6 @@ def prometheus(url, days, cluster, step, out, ingest, db, progress) -> None:
 
 def _finish(folder: Path, ingest: bool, db: str | None, cluster: str | None) -> None:
     """Say what was written; with --ingest, load the folder and say what was loaded."""
-    import json
 
     manifest = json.loads((folder / "manifest.json").read_text())
     files = manifest["files"]
@@ -101,8 +101,8 @@ def _finish(folder: Path, ingest: bool, db: str | None, cluster: str | None) -> 
     if not ingest:
         click.echo(f"next:    exitkit ingest {folder}")
         return
-    from exitkit.ingest import ingest as run_ingest
-    from exitkit.store import db_path
+    from exitkit.ingest import ingest as run_ingest  # deferred: heavy
+    from exitkit.store import db_path  # deferred: heavy
 
     reports = run_ingest([folder], db, cluster=cluster)
     loaded = [r for r in reports if r.status == "loaded"]

@@ -7,7 +7,7 @@ Plain functions over a store connection, returning DataFrames. Conventions:
 - Unknown is NULL, never 0. For `retention_ms` / `retention_bytes`, -1 means unlimited
   (as in Kafka) and NULL means unknown.
 - Metric-derived values (Confluent retained-bytes gauge, JMX log size, lag series) are not
-  used here; `exitkit.profile` merges them with these columns.
+  used here; `exitkit.profile.topics` merges them with these columns.
 """
 
 from __future__ import annotations

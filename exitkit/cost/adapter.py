@@ -13,19 +13,19 @@ import pandas as pd
 
 from exitkit.cost import (
     MIGRATION_TOOLS,
-    Assumptions,
-    ConsumerReplay,
+    CostAssumptions,
+    CostConsumerReplay,
     CostInputs,
+    CostLabor,
+    CostMigration,
+    CostRecovery,
     CostResult,
-    Labor,
-    Migration,
-    Recovery,
-    Traffic,
+    CostTraffic,
     evaluate,
 )
 from exitkit.prices import Catalog, load_catalog
-from exitkit.workload import Workload
-from exitkit.workload_profile import WorkloadProfile, workload_profile
+from exitkit.profile.workload import WorkloadProfile, workload_profile
+from exitkit.workload.model import Workload
 
 DEFAULT_RETENTION_S = 7 * 86400.0  # Kafka's default retention.ms, used when nothing tells
 
@@ -76,7 +76,7 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
             f"{a.migration.tool!r} has no cost model yet; expected one of {', '.join(MIGRATION_TOOLS)}",
         )
     try:
-        traffic = Traffic(
+        traffic = CostTraffic(
             write_bytes_per_s=write,
             write_peak_bytes_per_s=peak,
             fan_out=fan_out,
@@ -88,7 +88,7 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
             topics=max(1, len(wp.topics)),
         )
         replay = a.recovery.consumer_replay
-        assumptions = Assumptions(
+        assumptions = CostAssumptions(
             replication_factor=a.replication_factor,
             zone_aware_consumers=1.0 if a.zone_aware_consumers else 0.0,
             private_link=a.private_link,
@@ -97,14 +97,14 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
             broker_utilization=a.broker_utilization,
             month_hours=a.month_hours,
             growth_per_year=a.growth_per_year,
-            recovery=Recovery(
+            recovery=CostRecovery(
                 broker_replacement=a.recovery.broker_replacement,
                 partition_reassignment=a.recovery.partition_reassignment,
                 zone_failover=a.recovery.zone_failover,
-                consumer_replay=ConsumerReplay(per_year=replay.per_year, hours_of_data=replay.hours_of_data),
+                consumer_replay=CostConsumerReplay(per_year=replay.per_year, hours_of_data=replay.hours_of_data),
             ),
-            migration=Migration(dual_run_months=a.migration.dual_run_months, tool=a.migration.tool),
-            labor=Labor(hourly_rate=a.labor.hourly_rate, hours_per_month=dict(a.labor.hours_per_month)),
+            migration=CostMigration(dual_run_months=a.migration.dual_run_months, tool=a.migration.tool),
+            labor=CostLabor(hourly_rate=a.labor.hourly_rate, hours_per_month=dict(a.labor.hours_per_month)),
         )
         inputs = CostInputs(
             traffic=traffic,

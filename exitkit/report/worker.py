@@ -1,12 +1,12 @@
 """One workload's report, in its own process: validate → data files → papermill → HTML.
 
-Run by `exitkit.report.run_reports`; writes its result as JSON to `--result`.
+Run by `exitkit.report.batch.run_reports`; writes its result as JSON to `--result`.
 
 The per-workload timeout is kept here, so a slow workload still leaves its executed notebook
 and a clear cause: at the deadline a watchdog interrupts the kernel (SIGINT, as Jupyter's
 "interrupt" does); papermill records the interrupted cell and saves the notebook. A kernel
 that ignores the interrupt is killed after a grace period (papermill then saves the notebook
-as far as it got). The parent (`exitkit.report`) kills the whole process tree only if this
+as far as it got). The parent (`exitkit.report.batch`) kills the whole process tree only if this
 process itself stops answering.
 """
 
@@ -18,10 +18,17 @@ import json
 import os
 import signal
 import threading
+import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
+
 from exitkit.errors import ExitkitError
+from exitkit.report.data import summary_path
+from exitkit.report.export import NOTEBOOK, render_html
+from exitkit.workload.loader import load_workload
 
 INTERRUPT_GRACE_S = 5.0  # after the interrupt, how long a kernel may take before it is killed
 SAVE_EVERY_S = 5.0  # while cells run, the executed notebook is saved at most this often
@@ -38,10 +45,8 @@ def _engine_class():
     at the end (failed, interrupted or killed included), so a failure still leaves the notebook
     as far as it got; a worker killed from outside leaves the last save.
     """
-    import time
-    from contextlib import contextmanager
 
-    from papermill.engines import NBClientEngine, NotebookExecutionManager
+    from papermill.engines import NBClientEngine, NotebookExecutionManager  # deferred: heavy, off the hot path
 
     class SparseSaves(NotebookExecutionManager):
         _throttled = False
@@ -95,7 +100,7 @@ def _engine_class():
 
 def register_engine() -> str:
     """Register the sparse-save engine with papermill (idempotent); returns its name."""
-    from papermill.engines import papermill_engines
+    from papermill.engines import papermill_engines  # deferred: heavy, off the hot path
 
     papermill_engines.register(ENGINE, _engine_class())
     return ENGINE
@@ -103,7 +108,6 @@ def register_engine() -> str:
 
 def kernel_tree() -> list:
     """Every process below this one (the kernel, and anything the notebook started)."""
-    import psutil
 
     try:
         return psutil.Process().children(recursive=True)
@@ -150,11 +154,6 @@ class Watchdog:
 
 
 def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, notebook: str | Path | None = None) -> dict:
-    import time
-
-    from exitkit.report import NOTEBOOK, render_html
-    from exitkit.workload import load_workload
-
     started = time.monotonic()
 
     result: dict = {"status": "failed", "workload": str(workload)}
@@ -164,8 +163,8 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, noteboo
         return {**result, "error": str(exc)}
     result.update(name=wl.name, title=wl.title)
 
-    import nbformat
-    import papermill as pm
+    import nbformat  # deferred: heavy, off the hot path
+    import papermill as pm  # deferred: heavy, off the hot path
 
     nb_path = out / f"{wl.name}.ipynb"
     result["ipynb"] = str(nb_path)
@@ -181,7 +180,9 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, noteboo
                 language="python",
                 engine_name=register_engine(),
                 progress_bar=False,
-                execution_timeout=max(1, int(timeout_s)),
+                # the watchdog enforces the timeout (interrupt, then kill); nbclient's own cell timeout
+                # is only a backstop after the watchdog's grace, so it never decides the race
+                execution_timeout=max(1, int(timeout_s + INTERRUPT_GRACE_S + 10)),
             )
             error = None
         except pm.PapermillExecutionError as exc:
@@ -197,7 +198,6 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, noteboo
         return {**result, "error": f"timed out after {timeout_s:g}s (per-workload timeout): {how}"}
     if error is not None:
         return {**result, "error": error}
-    from exitkit.report_data import summary_path
 
     try:  # written by the report notebook from the same evaluation it rendered
         result.update(json.loads(summary_path(out, wl.name).read_text()))
@@ -210,7 +210,7 @@ def run_one(workload: Path, db: str | None, out: Path, timeout_s: float, noteboo
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(prog="python -m exitkit.report_worker")
+    ap = argparse.ArgumentParser(prog="python -m exitkit.report.worker")
     ap.add_argument("workload", type=Path)
     ap.add_argument("--db")
     ap.add_argument("--out", type=Path, required=True)

@@ -22,7 +22,21 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
+
+from exitkit import store
+from exitkit.cost import get_platform
+from exitkit.cost.adapter import totals_frame
+from exitkit.demo import generate, ingest_demo
+from exitkit.errors import StoreError
+from exitkit.ingest import ingest
+from exitkit.profile.workload import driver_labels
+
+try:
+    import fcntl
+except ImportError:  # not on Windows; the demo store's build lock is then a no-op
+    fcntl = None
 
 import duckdb
 import pandas as pd
@@ -30,14 +44,14 @@ import plotly.graph_objects as go
 
 import exitkit
 from exitkit.charts.theme import COLORWAY, new_figure, usd
+from exitkit.demo import resolve_workload
 from exitkit.units import human_bytes, human_duration_ms, human_rate
 
 PACKAGE_DIR = Path(exitkit.__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
 DEMO_DB_NAME = "demo.duckdb"
 
 # Sources whose change changes the demo store: the generator, the readers, the schema.
-_DEMO_INPUTS = ("demo", "ingest", "schema.py", "store.py", "units.py")
+_DEMO_INPUTS = ("demo", "ingest", "store", "units.py")
 
 
 # --- the demo store ---------------------------------------------------------------------
@@ -74,9 +88,7 @@ def _file_lock(path: Path, timeout_s: float = 600.0):
     Correctness never depends on it (builds go to a private temp dir and are renamed in),
     it only stops two processes from spending 20 s each on the same build.
     """
-    try:
-        import fcntl
-    except ImportError:  # Windows: rename-into-place alone keeps it correct
+    if fcntl is None:  # Windows: rename-into-place alone keeps it correct
         yield
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +139,6 @@ def cached_build(target: Path, build: Callable[[Path], None]) -> Path:
 
 
 def _build_demo(tmp: Path) -> None:
-    from exitkit.demo import generate, ingest_demo
 
     generate(tmp / "exports")
     ingest_demo(tmp / "exports", tmp / DEMO_DB_NAME)
@@ -161,8 +172,6 @@ def demo_exports() -> Path:
 
 def connect(db: str | Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to an existing store (many notebooks may hold one at once)."""
-    from exitkit import store
-    from exitkit.errors import StoreError
 
     path = Path(db)
     if not path.exists():
@@ -197,7 +206,6 @@ def prepare_store(db: str | Path = "", exports: str | Path = "", cluster: str = 
     `cluster` names the cluster for exports that do not (CLI outputs), as `--cluster` does
     (a glob is ignored here: it only filters the profile, see `cluster_filter`).
     """
-    from exitkit.ingest import ingest
 
     reports = pd.DataFrame(columns=REPORT_COLUMNS)
     if any(ch in cluster for ch in "*?["):
@@ -273,7 +281,6 @@ def profile_table(
 
     Adds the `driver` column (write-heavy / fan-out-heavy / retention-heavy) when missing.
     """
-    from exitkit.workload_profile import driver_labels
 
     df = profile_df.copy()
     if "driver" not in df:
@@ -290,7 +297,6 @@ def profile_table(
 
 def cluster_filter(profile_df: pd.DataFrame, cluster: str = "") -> pd.DataFrame:
     """Rows of one cluster (an fnmatch glob, e.g. `demo-*`); all rows when `cluster` is empty."""
-    from fnmatch import fnmatchcase
 
     if not cluster:
         return profile_df
@@ -346,8 +352,7 @@ def totals_html(rows: Iterable[Mapping], caption: str = "") -> str:
 
 
 def totals_table(result) -> pd.io.formats.style.Styler:
-    """`exitkit.costing.totals_frame` of a `CostResult` with USD formats (today's platform marked)."""
-    from exitkit.costing import totals_frame
+    """`exitkit.cost.adapter.totals_frame` of a `CostResult` with USD formats (today's platform marked)."""
 
     df = totals_frame(result)
     df["name"] = [n + (" (today)" if t else "") for n, t in zip(df["name"], df["today"], strict=True)]
@@ -434,21 +439,13 @@ def projection_figure(rows: Iterable[Mapping], names: Mapping[str, str] | None =
 
 
 def resolve_path(p: str | Path) -> Path:
-    """`p` as given when it exists (relative to the working directory), else relative to the repo root.
-
-    Notebooks run with their own folder as working directory; `data/workloads/x.yaml` still
-    resolves to the repo's file.
-    """
-    path = Path(p).expanduser()
-    if path.is_absolute() or path.exists():
-        return path
-    alt = REPO_ROOT / path
-    return alt if alt.exists() else path
+    """`p` as given when it exists (relative to the working directory), else the demo workload of
+    that file name (`exitkit.demo.resolve_workload`)."""
+    return resolve_workload(p)
 
 
 def platform_names(ids: Iterable[str]) -> dict[str, str]:
     """Display names of platform ids (the cost registry's names)."""
-    from exitkit.cost import get_platform
 
     out = {}
     for pid in ids:

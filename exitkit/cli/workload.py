@@ -1,8 +1,6 @@
 """CLI pieces for workloads: `exitkit schema` and `exitkit profile --workload FILE`.
 
-Registered by `exitkit.cli` (`cli.add_command(schema)`; `profile` calls
-`profile_with_workload` when `--workload` is given). `exitkit.cli` is imported inside the
-functions, so importing this module first never makes an import cycle.
+Registered by `exitkit.cli` (`profile` calls `profile_with_workload` when `--workload` is given).
 """
 
 from __future__ import annotations
@@ -13,8 +11,10 @@ import math
 import click
 import pandas as pd
 
-from exitkit.workload import load_workload, workload_json_schema
-from exitkit.workload_profile import PROVENANCE_FIELDS, workload_profile, workload_topics
+from exitkit.cli.common import emit
+from exitkit.profile.workload import PROVENANCE_FIELDS, workload_profile, workload_topics
+from exitkit.units import human_bytes, human_duration_ms, human_rate
+from exitkit.workload.loader import load_workload, workload_json_schema
 
 # Profile columns that the aggregate's provenance speaks for (retention_ms ← retention_s).
 _PROVENANCE_COLUMN = {f: f for f in PROVENANCE_FIELDS} | {"retention_ms": "retention_s"}
@@ -27,8 +27,6 @@ def schema() -> None:
 
 
 def _table_formatters(columns) -> dict:
-    from exitkit.units import human_bytes, human_duration_ms, human_rate
-
     return {
         **{c: human_rate for c in columns if "bytes_per_s" in c},
         "retained_bytes": human_bytes,
@@ -57,12 +55,11 @@ def profile_with_workload(db: str | None, workload_path: str, fmt: str) -> None:
     `provenance` object. CSV: the last row has an `assumed` column listing assumed fields.
     A what-if workload (no topics) needs no store.
     """
-    from exitkit.cli import emit
-    from exitkit.store import open_store
+    from exitkit.store import open_store  # deferred: heavy
 
     wl = load_workload(workload_path)
     if wl.topics:
-        from exitkit.profile import topic_profile
+        from exitkit.profile.topics import topic_profile  # deferred: heavy
 
         with open_store(db) as con:
             con.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout: it would corrupt JSON/CSV

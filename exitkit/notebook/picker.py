@@ -1,9 +1,7 @@
-"""ipywidgets for JupyterLab: pick topics into a workload file, move cost assumptions.
+"""The topic picker (ipywidgets): pick topics of one cluster into a workload file.
 
-All the logic is here, reachable without a browser: a test calls `TopicPicker.select()`,
-`.set()`, `.write()` or moves `CostSliders.write_multiplier.value` and reads the results.
-Nothing here computes a number of its own: aggregates come from `exitkit.workload_profile`,
-money from `exitkit.cost.evaluate`.
+All the logic is reachable without a browser: a test calls `TopicPicker.select()`, `.set()` or
+`.write()` and reads the results. Aggregates come from `exitkit.profile.workload`.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -22,22 +19,20 @@ from typing import Any
 import duckdb
 import ipywidgets as w
 import pandas as pd
-import plotly.graph_objects as go
 import yaml
 
-from exitkit.charts.cost import PATH_COLORS, PATHS
-from exitkit.charts.theme import COLORWAY, TEMPLATE, usd
-from exitkit.cost import CostInputs, CostResult, evaluate
-from exitkit.cost.inputs import DAY_S
+from exitkit import platforms
 from exitkit.errors import BadWorkload
-from exitkit.prices import Catalog
+from exitkit.profile.workload import WorkloadProfile, driver_labels, select_topics, workload_profile
 from exitkit.units import human_bytes, human_duration_ms, human_rate
-from exitkit.workload import PLATFORMS, Workload, load_workload, parse_workload
-from exitkit.workload_profile import WorkloadProfile, driver_labels, workload_profile
+from exitkit.workload.loader import load_workload, parse_workload
+from exitkit.workload.model import Workload
 
-__all__ = ["CostSliders", "TopicPicker", "guess_platform", "scenario_inputs", "topic_glob"]
+__all__ = ["TopicPicker", "guess_platform", "topic_glob"]
 
 e = html.escape
+
+
 
 
 def _known(v) -> bool:
@@ -102,7 +97,7 @@ class TopicPicker:
 
     `profile_df` is a `topic_profile` frame (cluster, topic, rates, ...). With `con` (the store
     it came from) the live aggregate includes the p95 and peak of the SUM of the selected topics
-    (`exitkit.workload_profile`); without it, only what adds up from the rows (means, sizes).
+    (`exitkit.profile.workload`); without it, only what adds up from the rows (means, sizes).
     `defaults` pre-fills the form: name, title, platform, cluster, region, zones, candidates.
 
     Usable without a browser: `.select(topics)`, `.set(name=...)`, `.workload_dict()`,
@@ -156,14 +151,14 @@ class TopicPicker:
         )
         self.title = w.Text(description="title", value=str(d.get("title", "")), style=style, layout=wide)
         self.platform = w.Dropdown(
-            description="source platform", options=list(PLATFORMS),
+            description="source platform", options=list(platforms.platform_ids()),
             value=d.get("platform") or guess_platform(first_cluster), style=style, layout=wide,
         )  # fmt: skip
         self.cluster = w.Text(description="source cluster", value=str(first_cluster or ""), style=style, layout=wide)
         self.region = w.Text(description="region", value=str(d.get("region", "us-east-1")), style=style, layout=wide)
         self.zones = w.BoundedIntText(description="zones", value=int(d.get("zones", 3)), min=1, max=6, style=style)
         self.candidates = w.SelectMultiple(
-            description="candidates", options=list(PLATFORMS), value=tuple(d.get("candidates", ())), rows=6,
+            description="candidates", options=list(platforms.platform_ids()), value=tuple(d.get("candidates", ())), rows=6,
             style=style, layout=wide,
         )  # fmt: skip
         self.write_button = w.Button(description="Write workload file", button_style="primary", icon="save")
@@ -406,12 +401,11 @@ class TopicPicker:
         if path.exists() and not overwrite:
             raise FileExistsError(f"{path} exists; pass overwrite=True or choose another name")
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        header = "# Written by exitkit.widgets.TopicPicker; see templates/workload.yaml for every key.\n"
+        header = "# Written by exitkit.notebook.sliders.TopicPicker; see templates/workload.yaml for every key.\n"
         text = header + yaml.safe_dump(self.workload_dict(), sort_keys=False, allow_unicode=True, width=1000)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
-        from exitkit.workload_profile import select_topics
 
         back = load_workload(path)
         if select_topics(self.profile_df, back) != self.selected:  # a guard on topic_glob, never expected
@@ -426,277 +420,3 @@ class TopicPicker:
             self.write()
         except (BadWorkload, OSError) as exc:
             self.status.value = f"<span style='color:#B00020'>{e(str(exc))}</span>"
-
-
-# --- cost sliders -----------------------------------------------------------------------
-
-
-def scenario_inputs(
-    inputs: CostInputs,
-    *,
-    write_multiplier: float = 1.0,
-    fan_out: float | None = None,
-    retention_days: float | None = None,
-    zone_aware_share: float | None = None,
-    growth_years: float = 0,
-) -> CostInputs:
-    """`inputs` moved by the sliders (the same rules as `exitkit.cost` scenario grids).
-
-    Write rate, peak and measured retained bytes scale by `write_multiplier` × (1 + growth per
-    year)^`growth_years`; a retention other than the base drops measured retained bytes (the
-    model then keeps write × retention); fan-out and zone-aware share replace the base.
-    """
-    t, a = inputs.traffic, inputs.assumptions
-    factor = write_multiplier * (1 + a.growth_per_year) ** growth_years
-    retention_s = t.retention_s if retention_days is None else retention_days * DAY_S
-    same_retention = math.isclose(retention_s, t.retention_s, rel_tol=1e-9)
-    traffic = replace(
-        t,
-        write_bytes_per_s=t.write_bytes_per_s * factor,
-        write_peak_bytes_per_s=None if t.write_peak_bytes_per_s is None else t.write_peak_bytes_per_s * factor,
-        retained_bytes=t.retained_bytes * factor if (t.retained_bytes is not None and same_retention) else None,
-        fan_out=t.fan_out if fan_out is None else fan_out,
-        retention_s=t.retention_s if same_retention else retention_s,
-    )
-    assumptions = a if zone_aware_share is None else replace(a, zone_aware_consumers=zone_aware_share)
-    return replace(inputs, traffic=traffic, assumptions=assumptions)
-
-
-SLIDERS = ("write_multiplier", "fan_out", "retention_days", "zone_aware_share", "vendor_discount", "growth_years")
-
-
-def _figure_widget(fig: go.Figure):
-    """A FigureWidget when plotly can make one (needs the `anywidget` package), else None."""
-    try:
-        return go.FigureWidget(fig)
-    except ImportError:
-        return None
-
-
-class CostSliders:
-    """Sliders over a workload's cost: write multiplier, fan-out, retention, zone-aware share,
-    vendor discount, growth years → stacked bars by byte path per platform and a totals table,
-    recomputed by `exitkit.cost.evaluate` on every move.
-
-    `workload`: a `Workload`, a path to one, or a `WorkloadCost` already computed. `con` is the
-    store for a workload that selects topics. `.figure` is a plotly FigureWidget (or, without
-    the `anywidget` package, a Figure redrawn into an Output widget); `.totals` is
-    {platform id: monthly USD}; `.result` the last `CostResult`.
-    """
-
-    def __init__(
-        self,
-        workload: Workload | str | Path | Any,
-        con: duckdb.DuckDBPyConnection | None = None,
-        *,
-        catalog: Catalog | None = None,
-    ) -> None:
-        from exitkit.costing import WorkloadCost, workload_cost
-
-        if isinstance(workload, WorkloadCost):
-            wc = workload
-        else:
-            wl = workload if isinstance(workload, Workload) else load_workload(workload)
-            wc = workload_cost(wl, con, catalog=catalog)
-        self.cost = wc
-        self.base_inputs: CostInputs = wc.inputs
-        self.base_catalog: Catalog = wc.catalog
-        self.platforms = [p.platform for p in wc.result.platforms]
-        self.names = {p.platform: p.name + (" (today)" if p.today else "") for p in wc.result.platforms}
-        self._catalogs: dict[float, Catalog] = {}
-        self._hold = False
-        self.result: CostResult = wc.result
-        self.totals: dict[str, float] = wc.result.totals()
-
-        t, a = self.base_inputs.traffic, self.base_inputs.assumptions
-        style = {"description_width": "150px"}
-        lay = w.Layout(width="520px")
-        base_days = t.retention_s / DAY_S
-        base_discount = float(self.base_catalog.discounts.get("vendor", 0.0))
-        self.write_multiplier = w.FloatSlider(
-            value=1.0,
-            min=0.1,
-            max=5.0,
-            step=0.05,
-            description="write rate ×",
-            readout_format=".2f",
-            style=style,
-            layout=lay,
-        )
-        self.fan_out = w.FloatSlider(
-            value=t.fan_out, min=0.0, max=max(10.0, math.ceil(2 * t.fan_out)), step=0.1, description="fan-out",
-            readout_format=".2f", style=style, layout=lay,
-        )  # fmt: skip
-        self.retention_days = w.FloatSlider(
-            value=base_days, min=0.0, max=max(30.0, math.ceil(2 * base_days)), step=0.25, description="retention (days)",
-            readout_format=".2f", style=style, layout=lay,
-        )  # fmt: skip
-        self.zone_aware_share = w.FloatSlider(
-            value=a.zone_aware_consumers, min=0.0, max=1.0, step=0.05, description="zone-aware share",
-            readout_format=".0%", style=style, layout=lay,
-        )  # fmt: skip
-        self.vendor_discount = w.FloatSlider(
-            value=base_discount, min=0.0, max=0.9, step=0.01, description="vendor discount", readout_format=".0%",
-            style=style, layout=lay,
-        )  # fmt: skip
-        self.growth_years = w.IntSlider(
-            value=0, min=0, max=5, description=f"growth years (+{a.growth_per_year:.0%}/y)", style=style, layout=lay
-        )
-        self.reset_button = w.Button(description="Reset", icon="undo")
-        self.table = w.HTML()
-        self._base_values = self.values()
-
-        self.figure = self._new_figure()
-        fw = _figure_widget(self.figure)
-        self._output: w.Output | None = None
-        if fw is not None:
-            self.figure = fw
-            fig_view: w.Widget = fw
-        else:
-            self._output = w.Output()
-            fig_view = self._output
-        for name in SLIDERS:
-            getattr(self, name).observe(self._on_change, "value")
-        self.reset_button.on_click(lambda _: self.recompute(**self._base_values))
-        self.recompute()
-        controls = w.VBox([getattr(self, n) for n in SLIDERS] + [self.reset_button])
-        self.widget = w.VBox([controls, fig_view, self.table])
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
-
-    def values(self) -> dict[str, float]:
-        """The sliders' current values by name."""
-        return {n: getattr(self, n).value for n in SLIDERS}
-
-    def inputs(self) -> tuple[CostInputs, Catalog]:
-        """Cost inputs and catalog for the sliders' current values."""
-        v = self.values()
-        x = scenario_inputs(
-            self.base_inputs,
-            write_multiplier=v["write_multiplier"],
-            fan_out=v["fan_out"],
-            retention_days=v["retention_days"],
-            zone_aware_share=v["zone_aware_share"],
-            growth_years=v["growth_years"],
-        )
-        d = float(v["vendor_discount"])
-        cat = self._catalogs.get(d)
-        if cat is None:
-            base = float(self.base_catalog.discounts.get("vendor", 0.0))
-            cat = self.base_catalog if d == base else self.base_catalog.with_overrides({"discount.vendor": d})
-            self._catalogs[d] = cat
-        return x, cat
-
-    def _on_change(self, _change) -> None:
-        if not self._hold:
-            self._recompute()
-
-    def recompute(self, **values: float) -> dict[str, float]:
-        """Set any of the sliders (write_multiplier, fan_out, retention_days, zone_aware_share,
-        vendor_discount, growth_years), recompute once, return {platform: monthly total USD}."""
-        unknown = set(values) - set(SLIDERS)
-        if unknown:
-            raise TypeError(f"unknown sliders {sorted(unknown)}; expected some of {', '.join(SLIDERS)}")
-        self._hold = True
-        try:
-            for k, v in values.items():
-                getattr(self, k).value = v
-        finally:
-            self._hold = False
-        return self._recompute()
-
-    def _recompute(self) -> dict[str, float]:
-        x, cat = self.inputs()
-        self.result = evaluate(x, cat, self.platforms)
-        self.totals = self.result.totals()
-        self._draw()
-        return dict(self.totals)
-
-    # -- drawing
-    def _path_sums(self) -> dict[str, list[float]]:
-        sums = {p: [0.0] * len(self.platforms) for p in PATHS}
-        for i, pc in enumerate(self.result.platforms):
-            for ln in pc.lines:
-                if ln.state in ("steady", "abnormal"):
-                    sums.setdefault(ln.path, [0.0] * len(self.platforms))[i] += ln.monthly_usd
-        return sums
-
-    def _new_figure(self) -> go.Figure:
-        # short platform ids on the axis (full names in the hover and the totals table): long
-        # names rotate vertically and squash the plot area in a notebook cell
-        x = list(self.platforms)
-        fig = go.Figure(
-            layout=dict(
-                template=TEMPLATE,
-                barmode="stack",
-                title=dict(text=f"Monthly cost by byte path: {self.base_inputs.name}"),
-                xaxis=dict(tickangle=0, automargin=True),
-                yaxis=dict(title=dict(text="USD per month (steady + abnormal)"), tickprefix="$", tickformat=",.0f"),
-                legend=dict(title=dict(text="byte path"), traceorder="reversed", orientation="h", y=-0.15),
-                height=560,
-                margin=dict(t=70, b=120),
-            )
-        )
-        for i, path in enumerate(PATHS):
-            fig.add_trace(
-                go.Bar(
-                    x=x, y=[0.0] * len(x), name=path, marker=dict(color=PATH_COLORS.get(path, COLORWAY[i % len(COLORWAY)])),
-                    customdata=[self.names[p] for p in self.platforms],
-                    hovertemplate="%{customdata}<br>" + path + ": $%{y:,.0f} per month<extra></extra>",
-                )
-            )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=x, y=[0.0] * len(x), mode="text", text=[""] * len(x), textposition="top center",
-                       name="total", showlegend=False, hoverinfo="skip")
-        )  # fmt: skip
-        return fig
-
-    def bar_totals(self) -> dict[str, float]:
-        """Per platform id, the sum of the figure's stacked bars (what the chart shows)."""
-        bars = [tr for tr in self.figure.data if tr.type == "bar"]
-        return {p: sum(float(tr.y[i]) for tr in bars) for i, p in enumerate(self.platforms)}
-
-    def _draw(self) -> None:
-        sums = self._path_sums()
-        totals = [self.totals[p] for p in self.platforms]
-        fig = self.figure
-        with fig.batch_update():
-            for tr in fig.data:
-                if tr.type == "bar":
-                    ys = sums.get(tr.name, [0.0] * len(self.platforms))
-                    tr.y = ys
-                    tr.showlegend = any(v > 0 for v in ys)
-            fig.data[-1].y = totals
-            fig.data[-1].text = [usd(v) for v in totals]
-        v = self.values()
-        state = (
-            f"write ×{v['write_multiplier']:.2f}, fan-out {v['fan_out']:.2f}, retention {v['retention_days']:.2f} d, "
-            f"zone-aware {v['zone_aware_share']:.0%}, vendor discount {v['vendor_discount']:.0%}, "
-            f"growth {v['growth_years']} y"
-        )
-        from exitkit.notebook_helpers import totals_html
-
-        rows = [
-            {"platform": pc.platform, "name": pc.name, "today": pc.today, "steady_usd": pc.steady_usd,
-             "abnormal_usd": pc.abnormal_usd, "total_usd": pc.total_usd, "migration_usd": pc.migration_usd}
-            for pc in self.result.platforms
-        ]  # fmt: skip
-        self.table.value = totals_html(rows, caption=state)
-        if self._output is not None:
-            self._redraw_output()
-
-    def _redraw_output(self) -> None:
-        """Without FigureWidget: show the figure in the Output widget (only inside IPython)."""
-        from IPython import get_ipython
-        from IPython.display import clear_output, display
-
-        if get_ipython() is None:
-            return
-        import plotly.io as pio
-
-        # the plotly mimetype only: JupyterLab draws it; no plotly.js bundle inside a widget
-        bundle = pio.renderers["plotly_mimetype"].to_mimebundle(self.figure.to_dict())
-        with self._output:
-            clear_output(wait=True)
-            display(bundle, raw=True)

@@ -14,21 +14,23 @@ plan fills it from the store. The workload's required boundary lives in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from exitkit.errors import BadWorkload
-from exitkit.workload import PLATFORMS, Duration, Workload
+from exitkit.workload.fields import MIGRATION_TOOLS, Duration, Tool, check_platform
 
-TOOLS = ("mirrormaker2", "msk-replicator", "cluster-linking", "automq-linking")
+if TYPE_CHECKING:  # only for the annotation of plan_inputs: the model builds on these sections
+    from exitkit.workload.model import Workload
+
+TOOLS = MIGRATION_TOOLS
 GATES = ("contract_rehearsal", "cost_model", "data_boundary", "cutover_runbook", "ownership")
 AREAS = ("producers", "consumers", "security", "operations")
 PLACES = ("customer-account", "cloud-provider", "vendor-account")
 RUNNERS = ("customer", "cloud-provider", "vendor")
 
 Result = Literal["pass", "fail"]
-Tool = Literal["mirrormaker2", "msk-replicator", "cluster-linking", "automq-linking"]
 Place = Literal["customer-account", "cloud-provider", "vendor-account"]
 Runner = Literal["customer", "cloud-provider", "vendor"]
 
@@ -38,8 +40,8 @@ class _Strict(BaseModel):
 
 
 def _platform_or_none(v: str | None) -> str | None:
-    if v is not None and v not in PLATFORMS:
-        raise ValueError(f"{v!r} is not a platform id; expected one of {', '.join(PLATFORMS)}")
+    if v is not None:
+        check_platform(v)
     return v
 
 

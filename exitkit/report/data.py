@@ -4,12 +4,15 @@ from the one evaluation it renders, so the files and the HTML always agree."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Font
 
-from exitkit.costing import lines_frame, totals_frame
-from exitkit.report_view import ReportContext, headline
+from exitkit.cost.adapter import lines_frame, totals_frame
+from exitkit.prices import catalog_frame
+from exitkit.report.context import ReportContext, headline
 
 USD_FORMAT = '"$"#,##0.00'
 USD_PRICE_FORMAT = '"$"#,##0.000000'
@@ -21,7 +24,6 @@ def summary_path(out: Path, name: str) -> Path:
 
 def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
     """Write CSV, XLSX and the index summary for this evaluation; return the summary."""
-    import json
 
     out = Path(out)
     name = ctx.workload.name
@@ -43,7 +45,6 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
 
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     """Sheets: Totals, Cost lines, Prices, Projection — USD formatted, headers frozen, widths set."""
-    from exitkit.prices import catalog_frame
 
     totals = totals_frame(ctx.result).rename(
         columns={
@@ -71,7 +72,6 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
 
 
 def _format(ws, df: pd.DataFrame) -> None:
-    from openpyxl.styles import Font
 
     for cell in ws[1]:
         cell.font = Font(bold=True)

@@ -13,10 +13,18 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from exitkit.costing import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
+from exitkit.charts import cost_by_path, scenario_slider
+from exitkit.cost.adapter import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
+from exitkit.cost.analysis import project, scenario_sweeps
+from exitkit.demo import resolve_workload
 from exitkit.errors import ExitkitError
+from exitkit.plan import build_plan, plan_tables
+from exitkit.prices import catalog_frame
+from exitkit.profile.topics import topic_profile
+from exitkit.store import open_store
 from exitkit.units import human_bytes, human_rate
-from exitkit.workload import Workload, load_workload
+from exitkit.workload.loader import load_workload
+from exitkit.workload.model import Workload
 
 PATH_LABELS = {
     "compute": "Compute", "producer_ingress": "Producer ingress", "replication": "Replication",
@@ -44,16 +52,10 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     """Validate the report's parameters and evaluate the workload (fail fast, one clear line)."""
     if not workload:
         raise ExitkitError("parameter `workload` is empty: pass the workload file (-p workload PATH)")
-    path = Path(workload)
-    if not path.exists() and not path.is_absolute():  # a notebook runs in notebooks/: try the repo root
-        root_path = Path(__file__).resolve().parents[1] / path
-        path = root_path if root_path.exists() else path
+    path = resolve_workload(workload)  # as given, else a demo workload of that name
     wl = load_workload(path)
-    from exitkit.cost.analysis import project
 
     if wl.topics:
-        from exitkit.profile import topic_profile
-        from exitkit.store import open_store
 
         with open_store(db or None) as con:
             prof = topic_profile(con)  # once: the workload profile and the plan both select from it
@@ -67,10 +69,6 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
 
 
 def _plan(con, wl, wc, profile_df=None):
-    try:
-        from exitkit.plan import build_plan
-    except ImportError:
-        return None
     return build_plan(con, wl, wc, profile_df)
 
 
@@ -263,7 +261,6 @@ def traffic_summary(ctx: ReportContext) -> HTML:
 
 
 def cost_by_path_figure(ctx: ReportContext):
-    from exitkit.charts import cost_by_path
 
     return cost_by_path(ctx.result.to_dict())
 
@@ -286,8 +283,6 @@ def cost_drivers(ctx: ReportContext) -> HTML:
 
 def scenarios_figure(ctx: ReportContext):
     """Plotly-native sliders over precomputed one-at-a-time scenarios (work without a kernel)."""
-    from exitkit.charts import scenario_slider
-    from exitkit.cost.analysis import scenario_sweeps
 
     rows = scenario_sweeps(ctx.cost.inputs, ctx.cost.catalog, list(ctx.workload.candidates))
     return scenario_slider(pd.DataFrame(rows))
@@ -319,7 +314,6 @@ def cost_lines_tables(ctx: ReportContext) -> HTML:
 
 
 def prices_used(ctx: ReportContext) -> HTML:
-    from exitkit.prices import catalog_frame
 
     df = catalog_frame(ctx.cost.catalog, ctx.result.price_keys())
     cols = [c for c in ("key", "value", "unit", "region", "as_of", "source", "overridden") if c in df]
@@ -373,7 +367,6 @@ def plan_section(ctx: ReportContext, section: str) -> HTML:
     """A plan section (contract, capabilities, boundaries, cutover, duplicates, gates, recommendations)."""
     if ctx.plan is None:
         return HTML("<p class='ek-meta'>No plan evidence in this build.</p>")
-    from exitkit.plan import plan_tables
 
     tables = plan_tables(ctx.plan)
     if section not in tables:

@@ -1,19 +1,21 @@
 """`exitkit plan`: contract evidence, boundaries, cutover, readiness gates for one workload.
 
-Registered by `exitkit.cli` (`cli.add_command(plan)`). `exitkit.cli` is imported inside the
-function, so importing this module first never makes an import cycle.
+Registered by `exitkit.cli`. Package imports inside the command are deferred (DuckDB, the
+models): see `exitkit.cli.ingest`.
 """
 
 from __future__ import annotations
 
 import click
 
+from exitkit.cli.common import user_errors
+
 FORMATS = click.Choice(["table", "json"])
 
 
 def _cost_result(con, workload):
-    """The cost model's result for the workload (`exitkit.costing.workload_cost`)."""
-    from exitkit.costing import workload_cost
+    """The cost model's result for the workload (`exitkit.cost.adapter.workload_cost`)."""
+    from exitkit.cost.adapter import workload_cost  # deferred: heavy
 
     return workload_cost(workload, con)
 
@@ -27,15 +29,13 @@ def _cost_result(con, workload):
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def plan(workload_path: str, db: str | None, fmt: str) -> None:
     """Contract evidence, capability conflicts, boundaries, cutover and readiness gates."""
-    from exitkit.cli import user_errors
-
     user_errors(_run)(workload_path, db, fmt)
 
 
 def _run(workload_path: str, db: str | None, fmt: str) -> None:
-    from exitkit.plan import build_plan, plan_tables
-    from exitkit.store import db_path, open_store
-    from exitkit.workload import load_workload
+    from exitkit.plan import build_plan, plan_tables  # deferred: heavy
+    from exitkit.store import db_path, open_store  # deferred: heavy
+    from exitkit.workload.loader import load_workload  # deferred: heavy
 
     wl = load_workload(workload_path)
     if wl.topics or db_path(db).exists():

@@ -32,7 +32,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from exitkit.workload import Workload
+from exitkit.profile.topics import PROFILE_COLUMNS, topic_profile, topic_rate_series
+from exitkit.store import memory_connection
+from exitkit.workload.model import Workload
 
 GIB = 2**30
 DRIVERS = ("write-heavy", "fan-out-heavy", "retention-heavy")  # tie order: first wins
@@ -100,8 +102,7 @@ class WorkloadProfile:
         return d
 
     def as_profile_row(self) -> dict:
-        """The aggregate in `exitkit.profile.PROFILE_COLUMNS` shape: cluster `(workload)`, topic = name."""
-        from exitkit.profile import PROFILE_COLUMNS
+        """The aggregate in `exitkit.profile.topics.PROFILE_COLUMNS` shape: cluster `(workload)`, topic = name."""
 
         retention_ms = (
             None if self.retention_s is None else (-1 if self.retention_s == math.inf else self.retention_s * 1000)
@@ -129,7 +130,6 @@ def select_topics(
     if isinstance(con_or_profile_df, pd.DataFrame):
         df = con_or_profile_df
     else:
-        from exitkit.profile import topic_profile
 
         df = topic_profile(con_or_profile_df)
     pairs = sorted({(str(c), str(t)) for c, t in zip(df["cluster"], df["topic"], strict=True) if t is not None})
@@ -184,7 +184,6 @@ def summed_series(series: pd.DataFrame) -> pd.DataFrame:
 
     Columns: metric, ts_start, ts_end, dur (seconds), value (per second).
     """
-    from exitkit.store import memory_connection
 
     con = memory_connection()
     try:
@@ -214,7 +213,6 @@ def workload_series(
     metrics: tuple[str, ...] = ("bytes_in", "bytes_out"),
 ) -> pd.DataFrame:
     """The summed per-interval series of these topics (for charts), see `summed_series`."""
-    from exitkit.profile import topic_rate_series
 
     return summed_series(topic_rate_series(con, metrics, topics))
 
@@ -292,7 +290,6 @@ def _max_known(values) -> float | None:
 
 def _measure(con, workload: Workload, profile_df: pd.DataFrame | None) -> tuple[dict, pd.DataFrame, list[str]]:
     """Measured aggregate values of the workload's topics, the topics' rows, and notes."""
-    from exitkit.profile import topic_profile, topic_rate_series
 
     if profile_df is None:
         profile_df = topic_profile(con)
@@ -521,7 +518,6 @@ def workload_topics(
     con: duckdb.DuckDBPyConnection | None, workload: Workload, profile_df: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """The `topic_profile` rows of the workload's topics plus a `driver` column (empty for a what-if)."""
-    from exitkit.profile import PROFILE_COLUMNS, topic_profile
 
     if not workload.topics:
         return pd.DataFrame(columns=[*PROFILE_COLUMNS, "driver"])

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-from exitkit import schema
 from exitkit.errors import StoreError
+from exitkit.store import schema
 
 DEFAULT_DB = "exitkit.duckdb"
 # DuckDB's own default is 80 % of the machine's RAM per database instance: a profile of a large

@@ -1,0 +1,47 @@
+"""The readers, in the order sniffing tries them: an explicit list, not a walk of the package.
+
+Each reader module defines one `READER`. Order matters only where two sniffers could both say
+yes; every sniffer here looks for a marker of its own format, so the list is grouped by source
+(CloudWatch, collector manifests, Confluent, Kafka CLI outputs, MirrorMaker 2, Prometheus).
+Adding a format: write its module and add it to this list.
+"""
+
+from __future__ import annotations
+
+from exitkit.ingest import (
+    cloudwatch,
+    collect_manifest,
+    confluent_export,
+    confluent_query,
+    confluent_request,
+    kafka_acls,
+    kafka_configs,
+    kafka_consumer_groups,
+    kafka_log_dirs,
+    kafka_topics,
+    mm2_offsets,
+    prometheus_range,
+    prometheus_text,
+)
+from exitkit.ingest.base import Reader
+
+READERS: tuple[Reader, ...] = (
+    cloudwatch.READER,
+    collect_manifest.READER,
+    confluent_export.READER,
+    confluent_query.READER,
+    confluent_request.READER,
+    kafka_acls.READER,
+    kafka_configs.READER,
+    kafka_consumer_groups.READER,
+    kafka_log_dirs.READER,
+    kafka_topics.READER,
+    mm2_offsets.READER,
+    prometheus_range.READER,
+    prometheus_text.READER,
+)
+
+
+def readers() -> list[Reader]:
+    """Every reader, in sniffing order."""
+    return list(READERS)
