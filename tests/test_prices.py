@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +126,37 @@ def test_catalog_frame_columns(catalog):
     assert row.value == 0.004 and bool(row.overridden)
     only = catalog_frame(catalog, ["aws.s3.get_per_1k", "nope"])
     assert list(only.key) == ["aws.s3.get_per_1k"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Internal research notes that ship with no copy of exitkit: a source must never point at them.
+_NOTES_FILE = re.compile(r"\b(pricing|migration|export-formats|billing-exports|live-cluster|notebook-ecosystem)\.md\b")
+# A public reference: a URL, or a host name (docs.<vendor>.com/..., github.com/<owner>/<repo> ...).
+_PUBLIC_REF = re.compile(r"https://\S+|\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|io|org|net|dev)\b", re.IGNORECASE)
+_ASSUMPTION = "exitkit assumption"
+
+
+def test_sources_are_public_references_not_internal_notes(catalog):
+    """Finance reads `source` under "Prices used": it must be a URL or a named public document with
+    its location, or say plainly that the figure is exitkit's own assumption. No packaged YAML
+    (price catalog, plan catalogs) may cite the internal notes files; docs/price-sources.md
+    must list the catalog as it is."""
+    package = PRICES_DIR.parent
+    yaml_files = sorted(package.rglob("*.yaml"))
+    assert {f.parent.name for f in yaml_files} >= {"prices", "plan"}
+    for f in yaml_files:
+        for n, line in enumerate(f.read_text().splitlines(), 1):
+            assert not _NOTES_FILE.search(line), f"{f.relative_to(package)}:{n}: {line.strip()}"
+    for p in catalog.prices.values():
+        assert not _NOTES_FILE.search(p.source) and not _NOTES_FILE.search(p.note or ""), p.key
+        assert p.source.startswith(_ASSUMPTION) or _PUBLIC_REF.search(p.source), (p.key, p.source)
+    # The generated table of sources is in step with the catalog.
+    spec = importlib.util.spec_from_file_location("price_sources", ROOT / "tools" / "price_sources.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    table = module.render(catalog)
+    assert all(f"| `{key}` |" in table for key in catalog.prices)
+    assert (ROOT / "docs" / "price-sources.md").read_text() == table, (
+        "docs/price-sources.md is stale: run tools/price_sources.py"
+    )
