@@ -1,4 +1,4 @@
-"""evaluate(): DESIGN's JSON shape, today column, migration lines, discounts; projection, tornado, grid."""
+"""evaluate(): the documented JSON shape, today column, migration lines, discounts; projection, tornado, grid."""
 
 from __future__ import annotations
 

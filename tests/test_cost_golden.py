@@ -1,7 +1,7 @@
 """Golden workload per platform: every line's quantity and unit price worked out by hand.
 
 Workload G: W = 10 MiB/s mean, P = 20 MiB/s peak, fan-out F = 2, retention 3 d, 30 partitions,
-1 topic, 3 zones, RF 3, month = 730 h, DESIGN defaults otherwise (headroom 0.4, utilization
+1 topic, 3 zones, RF 3, month = 730 h, documented defaults otherwise (headroom 0.4, utilization
 0.5, replay 6/yr × 24 h, broker replacement 4/yr, reassignment 12/yr, zone failover 1/yr × 4 h).
 
 Hand arithmetic shared by the tables below:

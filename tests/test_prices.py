@@ -26,7 +26,7 @@ def test_every_packaged_entry_has_source_and_date(catalog):
 
 
 def test_get_and_known_values(catalog):
-    # pricing.md §1.1: $0.01 out + $0.01 in per crossing byte
+    # aws.cross_az_per_gib (docs/price-sources.md): $0.01 out + $0.01 in per crossing byte
     assert catalog.get("aws.cross_az_per_gib").value == 0.02
     assert catalog.get("msk.standard.hourly.kafka.m7g.large").value == 0.204
     assert catalog.get("msk.replication_per_gib").value == 0.0

@@ -1,6 +1,6 @@
 """Cost charts: monthly cost by byte path, precomputed scenario sliders, tornado.
 
-Inputs are plain data: the `exitkit cost` JSON (see DESIGN.md) and DataFrames of
+Inputs are plain data: the `exitkit cost` JSON (see docs/cost-model.md) and DataFrames of
 precomputed scenarios. Nothing here prices anything; every number shown is one it was given.
 """
 

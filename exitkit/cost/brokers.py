@@ -1,7 +1,7 @@
 """Classic (replicated, disk-backed) Kafka brokers: storage layout, sizing needs, recovery events.
 
 Shared by msk-standard, kafka-ec2 and kafka-ec2-tiered. The sizing factors are AWS's MSK sizing
-script's (pricing.md §4), read from the catalog (`model.sizing.*`).
+script's (github.com/aws/agent-toolkit-for-aws skills/specialized-skills/analytics-skills/managing-amazon-msk/scripts/msk_sizing.py), read from the catalog (`model.sizing.*`).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def broker_needs(
     storage_gib: float,
     partition_replicas: float,
 ) -> dict[str, float]:
-    """Brokers each limit needs (before rounding), AWS MSK script factors (pricing.md §4).
+    """Brokers each limit needs (before rounding), AWS MSK script factors (github.com/aws/agent-toolkit-for-aws skills/specialized-skills/analytics-skills/managing-amazon-msk/scripts/msk_sizing.py).
 
     EBS write per byte in: 1.5 ingress + 1.5 × (RF−1)/2 replication + 0.5 lagging (+1.5 tiered);
     NIC out: 2.2 × (RF−1)/2 replication + 0.5 lagging (+1.5 tiered) + F consumers.

@@ -209,7 +209,7 @@ def observability_lines(
 
     MSK bills only the per-topic level (its default broker metrics are free); self-run brokers,
     controllers and agents ship their node metrics as custom metrics. No published anchor exists
-    (pricing.md §4 [U]); the counts are `model.obs.*`.
+    (exitkit assumption, unverified); the counts are `model.obs.*`.
     """
     c = ctx.catalog
     n = 0.0
@@ -231,7 +231,7 @@ def observability_lines(
 def private_link_lines(out: Lines, ctx: Ctx) -> None:
     """Customer-side AWS PrivateLink to a vendor-hosted cluster: one endpoint per zone, plus GiB processed.
 
-    Processed bytes = written + read (W × S × (1 + F)); pricing.md §1.1 and §1.3.
+    Processed bytes = written + read (W × S × (1 + F)); rates from https://aws.amazon.com/privatelink/pricing/ (catalog `aws.privatelink.*`).
     """
     if not ctx.inputs.assumptions.private_link:
         return

@@ -1,6 +1,6 @@
 """Confluent Cloud on AWS: Standard and Enterprise (elastic eCKU), Dedicated (provisioned CKU).
 
-Billing dimensions (pricing.md §1.3): eCKU/CKU-hours, GiB written, GiB read, GiB-month stored;
+Billing dimensions (Confluent Cloud documentation, docs.confluent.io): eCKU/CKU-hours, GiB written, GiB read, GiB-month stored;
 replication inside the cluster is included. The customer pays AWS for PrivateLink and for client
 bytes that cross AZs on their side; same-zone follower fetch cuts the consumer part.
 """

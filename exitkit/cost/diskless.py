@@ -1,8 +1,8 @@
 """Diskless / shared-storage BYOC: AutoMQ and WarpStream, brokers or agents in the customer's VPC.
 
 Durability comes from S3 (multi-AZ; EC2↔S3 in-region transfer is free), so there is no
-replication transfer. Clients that declare their zone in client.id stay in-zone (pricing.md §1.4,
-§1.5, §3); clients that do not cross AZs like Kafka clients do. The subscription is paid to the
+replication transfer. Clients that declare their zone in client.id stay in-zone (WarpStream docs,
+docs.warpstream.com; AutoMQ docs, docs.automq.com/automq/eliminate-inter-zone-traffics/overview); clients that do not cross AZs like Kafka clients do. The subscription is paid to the
 vendor; EC2, S3 and any transfer are paid to AWS.
 """
 
@@ -55,7 +55,7 @@ def _s3_requests(out: Lines, ctx: Ctx, item: str, requests_per_month: float, key
 
 
 def automq_routed_share(ctx: Ctx) -> float:
-    """Share of clients kept in-zone: zone routing needs 3 zones and S3 WAL (pricing.md §1.5).
+    """Share of clients kept in-zone: zone routing needs 3 zones and S3 WAL (AutoMQ docs, docs.automq.com/automq/eliminate-inter-zone-traffics/overview).
 
     With EBS WAL or another zone count, clients behave like Kafka clients (routed share 0).
     """

@@ -1,4 +1,4 @@
-"""Run platform models for one workload and shape the result as DESIGN's `exitkit cost` JSON."""
+"""Run platform models for one workload and shape the result as the `exitkit cost` JSON (README, docs/cost-model.md)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class PlatformCost:
 
 @dataclass(frozen=True)
 class CostResult:
-    """All platforms for one workload; `to_dict()` / `to_json()` give DESIGN's `exitkit cost` shape."""
+    """All platforms for one workload; `to_dict()` / `to_json()` give the `exitkit cost` JSON shape."""
 
     workload: str
     month_hours: float

@@ -1,8 +1,8 @@
-"""What a cost model needs, in plain SI units (bytes/s, seconds, bytes), with DESIGN's defaults.
+"""What a cost model needs, in plain SI units (bytes/s, seconds, bytes), with the documented defaults (docs/workloads.md).
 
 The workload file (`exitkit.workload.model`) parses units and is adapted onto `CostInputs`; the
-models never see a unit string. Every default below is the one DESIGN documents, or, where
-DESIGN has none, an exitkit assumption named as such.
+models never see a unit string. Every default below is the one docs/workloads.md documents, or, where
+the docs have none, an exitkit assumption named as such.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class CostTraffic:
     - `write_bytes_per_s`: mean write rate (producer bytes in, one copy, as on the wire).
     - `write_peak_bytes_per_s`: peak write rate; None → the mean. Provisioned models size on it.
     - `fan_out`: bytes read per byte written (consumer groups reading everything ≈ their count).
-    - `retention_s`: time retention (DESIGN example 7 d).
+    - `retention_s`: time retention (documented example 7 d).
     - `partitions`: None → ceil(peak / `model.kafka.partition_write_mibps`) (an assumption).
     - `retained_bytes`: logical retained bytes (one copy); None → write rate × retention.
     - `avg_record_bytes`, `records_per_s`: informative only; no model prices records today.
@@ -100,7 +100,7 @@ class CostConsumerReplay:
 
 @dataclass(frozen=True)
 class CostRecovery:
-    """Abnormal events per year (DESIGN defaults) and the zone-outage length (exitkit assumption, 4 h)."""
+    """Abnormal events per year (documented defaults) and the zone-outage length (exitkit assumption, 4 h)."""
 
     broker_replacement: float = 4.0
     partition_reassignment: float = 12.0
@@ -144,13 +144,13 @@ class CostLabor:
 
 @dataclass(frozen=True)
 class CostAssumptions:
-    """DESIGN's `assumptions` block plus a few model knobs, each with its default.
+    """the workload file's `assumptions` block plus a few model knobs, each with its default.
 
     - `replication_factor` 3.
     - `zone_aware_consumers` False: share (0–1; a bool is 0 or 1) of client traffic whose zone the
       platform knows. Kafka/MSK/Confluent: consumers fetch from a same-zone follower (KIP-392).
       AutoMQ/WarpStream: producers *and* consumers give their zone in client.id, so the platform
-      keeps them in-zone (pricing.md §1.4, §1.5).
+      keeps them in-zone (WarpStream docs, docs.warpstream.com, ws_az=; AutoMQ docs, docs.automq.com/automq/eliminate-inter-zone-traffics/overview, automq_az=).
     - `private_link` True: vendor-hosted services are reached over AWS PrivateLink.
     - `storage_headroom` 0.4: provisioned disk = data × RF × (1 + headroom).
     - `local_retention_s` None: tiered storage time on broker disks; kafka-ec2-tiered uses 24 h
@@ -158,7 +158,7 @@ class CostAssumptions:
     - `broker_utilization` 0.5: share of a broker's capacity that peak traffic may use.
     - `month_hours` 730; `growth_per_year` 0.3 (projections only).
     - `compression_ratio` 1.0: uncompressed/wire bytes, for meters billed on uncompressed bytes
-      (WarpStream) — an exitkit knob, not in DESIGN.
+      (WarpStream) — an exitkit knob, not in the workload file.
     - `automq_wal` "s3" (zone routing needs S3 WAL), `warpstream_tier` "fundamentals".
     """
 
@@ -178,7 +178,7 @@ class CostAssumptions:
     warpstream_tier: Literal["dev", "fundamentals", "pro"] = "fundamentals"
 
     def __post_init__(self) -> None:
-        # DESIGN's field is a bool; a share lets scenario grids move it continuously.
+        # the workload's field is a bool; a share lets scenario grids move it continuously.
         object.__setattr__(self, "zone_aware_consumers", float(self.zone_aware_consumers))
         _check(
             self.replication_factor >= 1, "assumptions.replication_factor", "an integer >= 1", self.replication_factor
@@ -223,7 +223,7 @@ class CostAssumptions:
 class CostInputs:
     """Everything a platform model reads: workload name, traffic, region, zones, assumptions.
 
-    `source_platform` is the platform the workload runs on today (DESIGN `source.platform`); it is
+    `source_platform` is the platform the workload runs on today (the workload's `source.platform`); it is
     costed too, for the "today" comparison and the dual-run migration lines.
     """
 

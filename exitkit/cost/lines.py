@@ -37,7 +37,7 @@ class CostLine:
     note: str = ""
 
     def to_dict(self) -> dict:
-        """The DESIGN line fields plus `price_key` and `note`."""
+        """The documented line fields (docs/cost-model.md) plus `price_key` and `note`."""
         return asdict(self)
 
 

@@ -1,7 +1,7 @@
 """A generic plan-priced managed Kafka service (Aiven-style): the plan table is catalog data.
 
 Plans are `managed.plan.<name>.{month, ingress_mibps, egress_mibps, storage_gib, partitions}`.
-The plan price includes VMs, in-service transfer and backups (pricing.md §1.6); PrivateLink and
+The plan price includes VMs, in-service transfer and backups (Aiven's documentation of plan contents); PrivateLink and
 client bytes that cross AZs on the customer side are extra.
 """
 

@@ -1,7 +1,7 @@
 """Amazon MSK: Standard brokers (optionally tiered), Express brokers, Serverless.
 
 MSK does not bill data transfer used for replication between brokers; client traffic that
-crosses AZs is billed (pricing.md §1.2). Replication and recovery copies therefore appear as
+crosses AZs is billed (https://aws.amazon.com/msk/pricing/). Replication and recovery copies therefore appear as
 `replication` lines priced at `msk.replication_per_gib` = 0, so the reader sees the bytes.
 """
 
@@ -91,7 +91,7 @@ def _standard_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
     labor_line(out, ctx, "msk-standard")
     recovery_lines(out, ctx, s, lay, "msk.replication_per_gib", "replication", "Inter-broker transfer, not billed", 1.0)
     replay_cross_zone_line(out, ctx, ctx.follower_fetch_cross_share())
-    # Remote-tier retrieval is billed by MSK but its rate was not found (pricing.md §1.2): not modelled.
+    # Remote-tier retrieval is billed by MSK but its rate was not found (https://aws.amazon.com/msk/pricing/): not modelled.
     return out.lines
 
 
@@ -109,7 +109,7 @@ def msk_standard(inputs: CostInputs, catalog: Catalog) -> Estimate:
 
 
 def _size_express(ctx: Ctx, instance: str) -> Sizing:
-    """Express: ingress capacity per broker, egress = 2.5 × ingress (pricing.md §1.2)."""
+    """Express: ingress capacity per broker, egress = 2.5 × ingress (AWS MSK sizing script, github.com/aws/agent-toolkit-for-aws skills/specialized-skills/analytics-skills/managing-amazon-msk/scripts/msk_sizing.py)."""
     c = ctx.catalog
     ing = c.value(f"msk.express.ingress_mibps.{instance}")
     egr = ing * c.value("msk.express.egress_ratio")
@@ -185,7 +185,7 @@ def msk_serverless(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """MSK Serverless: cluster-hours, partition-hours, GiB in/out, GiB-month stored.
 
     No cross-AZ lines: AutoMQ reads the pricing page as billing only cross-region and internet
-    traffic for Serverless (pricing.md §1.2 [S/U]).
+    traffic for Serverless (AutoMQ's reading of https://aws.amazon.com/msk/pricing/ [S/U]).
     """
     ctx = Ctx.of(inputs, catalog)
     s = _size_serverless(ctx)

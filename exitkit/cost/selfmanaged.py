@@ -1,6 +1,6 @@
 """Self-managed Apache Kafka on EC2: EBS gp3 (`kafka-ec2`) or KIP-405 tiered to S3 (`kafka-ec2-tiered`).
 
-Every byte that crosses an AZ is billed at $0.02/GiB (pricing.md §1.1, §3): producer → leader,
+Every byte that crosses an AZ is billed at $0.02/GiB (catalog key `aws.cross_az_per_gib`, sources in docs/price-sources.md): producer → leader,
 leader → followers ((RF−1) × written with one replica per zone), leader → consumers.
 """
 
@@ -27,7 +27,7 @@ from exitkit.cost.registry import Estimate, register
 from exitkit.prices import Catalog
 
 KRAFT_INSTANCE = "m7g.large"  # controller nodes are small; priced at aws.ec2.hourly.m7g.large
-DEFAULT_LOCAL_RETENTION_S = 24 * HOUR_S  # kafka-ec2-tiered default (DESIGN)
+DEFAULT_LOCAL_RETENTION_S = 24 * HOUR_S  # kafka-ec2-tiered default (docs/workloads.md)
 
 
 def _layout(ctx: Ctx, tiered: bool) -> Layout:

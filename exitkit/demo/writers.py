@@ -1,4 +1,4 @@
-"""Writers: the demo estate as the files real tools produce (export-formats.md §1-§5).
+"""Writers: the demo estate as the files real tools produce (the shapes documented in docs/formats/).
 
 Every writer takes the `Estate` and a cluster folder and writes whole-number aggregations of
 the per-minute model, so the truth in `estate.py` holds exactly for what is written.

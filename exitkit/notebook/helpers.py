@@ -1,6 +1,6 @@
 """What the exploration notebooks call besides charts and widgets: the store they read, tables, adapters.
 
-Notebooks hold no logic (STYLE.md), so everything a notebook cell needs beyond one package
+Notebooks hold no logic, so everything a notebook cell needs beyond one package
 call lives here, where tests reach it:
 - `demo_store()`: the demo estate generated and ingested once into a per-user cache, reused by
   every notebook (and safe when two processes build it at once);

@@ -1,7 +1,7 @@
 """Cutover: the four moments per tool, the rollback window and its cost, the duplicate estimate
 per consumer group at the consumer move, and offset validation from MM2 exports.
 
-Duplicates at the consumer move (migration.md §1.2), per group g:
+Duplicates at the consumer move (exitkit's derivation from MirrorMaker 2's offset translation, Apache Kafka source OffsetSyncStore.java, github.com/apache/kafka connect/mirror), per group g:
 
     duplicates(g) = Σ_p translation_gap(p) + consume_rate(g) × staleness_s
     translation_gap(p) = (cp_upstream − sync_upstream) − (cp_downstream − sync_downstream)
@@ -36,9 +36,9 @@ DEFAULT_STALENESS: dict[str, tuple[float | None, str]] = {
     "mirrormaker2": (
         120.0,
         "emit.checkpoints.interval.seconds 60 + sync.group.offsets.interval.seconds 60 "
-        "(apache/kafka MirrorCheckpointConfig defaults, migration.md §1.1-1.2)",
+        "(Apache Kafka source, MirrorCheckpointConfig.java defaults, github.com/apache/kafka connect/mirror)",
     ),
-    "cluster-linking": (30.0, "consumer.offset.sync.ms, default believed 30 s [unverified] (migration.md §1.4)"),
+    "cluster-linking": (30.0, "consumer.offset.sync.ms, default believed 30 s [unverified] (Cluster Linking FAQ, docs.confluent.io/platform/current/multi-dc-deployments/cluster-linking/faqs-cp.html)"),
     "msk-replicator": (None, "MSK Replicator offset-sync interval not documented in our notes"),
     "automq-linking": (None, "AutoMQ Kafka Linking offset-sync interval not documented in our notes"),
 }
@@ -73,7 +73,7 @@ MOMENTS: dict[str, list[dict]] = {
                 "consumers tolerate duplicates within the budget below",
             ],
             "MM2 replication lag ≈ 0 sustained, no failed tasks, a checkpoint per group every 60 s",
-            "apache/kafka connect/mirror defaults; runbook skeleton migration.md §1.1, §1.8",
+            "apache/kafka connect/mirror defaults; runbook skeleton: exitkit's synthesis of the MSK Replicator, Cluster Linking, kcp and AutoMQ migration guides",
         ),
         _m(
             _M[1],
@@ -85,14 +85,14 @@ MOMENTS: dict[str, list[dict]] = {
             ],
             "translated offsets present in the target's __consumer_offsets; group lag on the target ≈ lag on the "
             "source at the stop",
-            "MirrorCheckpointConfig (sync.group.offsets.enabled), migration.md §1.1, §1.8 step 5",
+            "MirrorCheckpointConfig (sync.group.offsets.enabled), Apache Kafka source, github.com/apache/kafka connect/mirror MirrorCheckpointConfig.java",
         ),
         _m(
             _M[2],
             3,
             ["all consumer groups run on the target", "producers stopped or fenced"],
             "source log-end offsets stop moving; MM2 lag 0; no application writes reach the source (source BytesIn ≈ 0)",
-            "migration.md §1.8 step 6",
+            "producers: stop or fence, lag 0, then start on the target (exitkit's synthesis of the MSK Replicator, Cluster Linking, kcp and AutoMQ migration guides)",
         ),
         _m(
             _M[3],
@@ -100,7 +100,7 @@ MOMENTS: dict[str, list[dict]] = {
             ["producers start writing to the target"],
             "first application write on the target: MM2 is one-way, target offsets differ from the source, so going "
             "back needs a reverse flow and a reverse offset translation",
-            "migration.md §1.7",
+            "MirrorMaker 2 flows are one-way and translate offsets: Apache Kafka source, github.com/apache/kafka connect/mirror",
         ),
     ],
     "msk-replicator": [
@@ -113,14 +113,14 @@ MOMENTS: dict[str, list[dict]] = {
                 "clients tolerate the __mskmr loop-prevention header",
             ],
             "MessageLag = 0, ReplicationFailures = 0, ConsumerGroupOffsetSyncFailure = 0, ConsumerGroupCount matches",
-            "docs.aws.amazon.com/msk msk-replicator-migrate-cluster, -monitor (migration.md §1.3)",
+            "docs.aws.amazon.com/msk msk-replicator-migrate-cluster, -monitor-external (Amazon MSK developer guide)",
         ),
         _m(
             _M[2],
             2,
             ["MessageLag = 0"],
             "producers stopped on the source and restarted on the target",
-            "AWS migration recipe (migration.md §1.3)",
+            "AWS migration recipe, docs.aws.amazon.com/msk/latest/developerguide/msk-replicator-migrate-cluster.md",
         ),
         _m(
             _M[3],
@@ -128,7 +128,7 @@ MOMENTS: dict[str, list[dict]] = {
             ["producers write to the target"],
             "first write on the target: LEGACY offset sync has no failback translation; ENHANCED needs a reverse "
             "Replicator and Identical names",
-            "msk-replicator-bidirectional-offset-sync (migration.md §1.3, §1.7)",
+            "docs.aws.amazon.com/msk/latest/developerguide/msk-replicator-bidirectional-offset-sync.md",
         ),
         _m(
             _M[1],
@@ -138,7 +138,7 @@ MOMENTS: dict[str, list[dict]] = {
                 "consumers stopped (offsets sync only while the target group has no active members)",
             ],
             "consumers repointed; target group lag ≈ 0; duplicates within budget (AWS: consumers must tolerate them)",
-            "AWS migration recipe (migration.md §1.3)",
+            "AWS migration recipe, docs.aws.amazon.com/msk/latest/developerguide/msk-replicator-migrate-cluster.md",
         ),
     ],
     "cluster-linking": [
@@ -147,21 +147,21 @@ MOMENTS: dict[str, list[dict]] = {
             1,
             ["cluster link with auto-create mirror topics and consumer offset sync"],
             "mirror lag ≈ 0 ('Max Lag'); per-partition 'Last Source Fetch Offset' matches the source",
-            "docs.confluent.io cluster-linking migrate-cc, faqs-cp (migration.md §1.4)",
+            "docs.confluent.io cluster-linking migrate-cc, faqs-cp (docs.confluent.io/platform/current/multi-dc-deployments/cluster-linking/)",
         ),
         _m(
             _M[1],
             2,
             ["groups moved one by one (offsets preserved, synced on an interval)"],
             "the group's committed offsets on the destination equal the source's",
-            "docs.confluent.io cluster-linking (migration.md §1.4)",
+            "docs.confluent.io cluster-linking mirror topics (docs.confluent.io/platform/current/multi-dc-deployments/cluster-linking/mirror-topics-cp.md)",
         ),
         _m(
             _M[2],
             3,
             ["producers stopped or fenced (kcp: gateway fence, verify fence)", "mirror lag 0"],
             "mirror topics promoted, lowest lag first, each at lag 0; no producer bypasses the fence",
-            "confluentinc/kcp cutover (migration.md §1.4)",
+            "confluentinc/kcp cutover (confluentinc.github.io/kcp/0.11.0/command-reference/migration/cutover/)",
         ),
         _m(
             _M[3],
@@ -169,7 +169,7 @@ MOMENTS: dict[str, list[dict]] = {
             ["mirrors promoted and producers unblocked on the destination"],
             "promote/failover done: rollback after promotion needs the link rebuilt by hand; after unblocking it is "
             "not supported (kcp)",
-            "confluentinc/kcp guide (migration.md §1.4, §1.7)",
+            "confluentinc/kcp guide (github.com/confluentinc/kcp docs/assets/getting-started-with-zero-cut-migrations.md)",
         ),
     ],
     "automq-linking": [
@@ -181,28 +181,28 @@ MOMENTS: dict[str, list[dict]] = {
                 "topics and groups inventoried, idle ones deleted",
             ],
             "Kafka Linking lag and backlog ≈ 0 [vendor-claim]",
-            "automq.com docs migrate-to-automq overview, prerequisites (migration.md §1.5)",
+            "automq.com docs migrate-to-automq overview, prerequisites (automq.com/docs/automq-cloud/migrate-to-automq/)",
         ),
         _m(
             _M[1],
             2,
             ["consumers rolled to AutoMQ (offsets preserved)"],
             "the group's offsets on AutoMQ equal the source's",
-            "automq.com blog/docs [vendor-claim] (migration.md §1.5)",
+            "automq.com blog/docs [vendor-claim] (AutoMQ Kafka Linking docs, automq.com/docs/automq-cloud/migrate-to-automq/overview)",
         ),
         _m(
             _M[2],
             3,
             ["producers rolled through the built-in proxy (no stop window)"],
             "all producers connect to AutoMQ; promotion is automatic [vendor-claim]",
-            "automq.com blog beyond-mm2 [vendor-claim] (migration.md §1.5)",
+            "automq.com blog beyond-mm2 [vendor-claim] (automq.com/blog/beyond-mm2-kafka-migration-with-zero-downtime)",
         ),
         _m(
             _M[3],
             4,
             ["promotion done and producers write to AutoMQ directly"],
             "after promotion there is no reverse link in our notes [unverified]",
-            "migration.md §1.5, §1.7",
+            "automq.com/docs/automq-cloud/migrate-to-automq/overview (no reverse link documented); one-way links cannot carry writes back [unverified]",
         ),
     ],
 }
