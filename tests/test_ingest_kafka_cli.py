@@ -350,3 +350,20 @@ def test_malformed_names_file_and_line_and_store_is_unchanged(name: str, tmp_pat
     assert msg.startswith(f"{bad}:{line}: ")
     assert words in msg
     assert table_counts(db) == before
+
+
+def test_mm2_checkpoint_metatadata_spelling_is_read(tmp_path: Path) -> None:
+    """Issue 19 item 14: `Checkpoint.toString()` printed `metatadata=` (sic) in some Kafka releases."""
+    f = tmp_path / "c1__checkpoints.txt"
+    f.write_text(
+        "Checkpoint{consumerGroupId=billing, topicPartition=primary.orders.v1-0, upstreamOffset=100, "
+        "downstreamOffset=90, metatadata=}\n"
+        "Checkpoint{consumerGroupId=billing, topicPartition=primary.orders.v1-1, upstreamOffset=7, "
+        "downstreamOffset=5, metadata=x}\n"
+    )
+    _, reader, result = read_file(f)
+    assert reader.name == "mm2-offsets"
+    assert list(result.snapshots["mm2_checkpoints"].itertuples(index=False, name=None)) == [
+        ("c1", "billing", "primary.orders.v1", 0, 100, 90, "", 1),
+        ("c1", "billing", "primary.orders.v1", 1, 7, 5, "x", 2),
+    ]
