@@ -367,3 +367,26 @@ def test_mm2_checkpoint_metatadata_spelling_is_read(tmp_path: Path) -> None:
         ("c1", "billing", "primary.orders.v1", 0, 100, 90, "", 1),
         ("c1", "billing", "primary.orders.v1", 1, 7, 5, "x", 2),
     ]
+
+
+def test_max_consumer_lag_is_the_largest_groups_lag_summed_over_partitions(tmp_path: Path) -> None:
+    """Issue 19 item 17: code and docs agree — the largest group's lag summed over the topic's partitions
+    (group a: 5 + 5 = 10 on two partitions; group b: 8 on one; the largest per-row LAG would be 8)."""
+    from exitkit.profile import topic_profile
+    from exitkit.store import open_store
+
+    f = tmp_path / "c1__groups.txt"
+    f.write_text(
+        "GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\n"
+        "a     t     0         5              10             5   -           -    -\n"
+        "a     t     1         5              10             5   -           -    -\n"
+        "b     t     0         2              10             8   -           -    -\n"
+    )
+    db = tmp_path / "s.duckdb"
+    ingest([f], db=db, progress=False)
+    with open_store(db) as con:
+        row = topic_profile(con).iloc[0]
+    assert (row["consumer_groups"], row["max_consumer_lag_records"]) == (2, 10)
+    doc = " ".join((Path(__file__).parents[1] / "docs" / "formats" / "kafka-cli.md").read_text().split())
+    assert "the largest LAG among those rows" not in doc
+    assert "`max_consumer_lag_records`: the largest group's lag on the topic, summed over the topic's partitions" in doc
