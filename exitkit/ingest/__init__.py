@@ -124,11 +124,16 @@ def sniff(source: Source, fmt: str | None = None) -> Reader:
 
 
 def read_file(
-    path: Path, *, cluster: str | None = None, metric: str | None = None, fmt: str | None = None
+    path: Path,
+    *,
+    cluster: str | None = None,
+    metric: str | None = None,
+    fmt: str | None = None,
+    group: str | None = None,
 ) -> tuple[str, Reader, ReadResult]:
     """Read one file into canonical form without touching the store: (sha256, reader, result)."""
     data = read_bytes(path)
-    source = Source(path=path, data=data, cluster=cluster, metric=metric)
+    source = Source(path=path, data=data, cluster=cluster, metric=metric, group=group)
     reader = sniff(source, fmt)
     try:
         result = reader.read(source)
@@ -149,6 +154,7 @@ def ingest(
     fmt: str | None = None,
     progress: bool | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    group: str | None = None,
 ) -> list[FileReport]:
     """Load files into the store in one transaction; raise `IngestFailed` (store unchanged) on any bad file."""
     errors: list[BadExport] = []
@@ -179,7 +185,7 @@ def ingest(
             disable=not progress if progress is not None else None,
             leave=False,
         )
-        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt):
+        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt, group=group):
             bar.update()
             if isinstance(outcome, BadExport):
                 errors.append(outcome)
@@ -226,13 +232,13 @@ READ_AHEAD = 2
 
 
 def _read_ahead(
-    files: list[Path], *, cluster: str | None, metric: str | None, fmt: str | None
+    files: list[Path], *, cluster: str | None, metric: str | None, fmt: str | None, group: str | None = None
 ) -> Iterator[tuple[Path, tuple[str, Reader, ReadResult] | BadExport]]:
     """(file, read_file(file) or its BadExport) for every file, in order, reading up to READ_AHEAD ahead."""
 
     def one(f: Path) -> tuple[str, Reader, ReadResult] | BadExport:
         try:
-            return read_file(f, cluster=cluster, metric=metric, fmt=fmt)
+            return read_file(f, cluster=cluster, metric=metric, fmt=fmt, group=group)
         except BadExport as exc:
             return exc
 

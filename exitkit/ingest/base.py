@@ -40,6 +40,7 @@ class Source:
     data: bytes
     cluster: str | None = None  # --cluster: used only where the content does not say
     metric: str | None = None  # --metric: used only where the content does not say
+    group: str | None = None  # --group: used only where the content does not say (old consumer-groups)
 
     def text(self) -> str:
         """The content as text: UTF-8, BOM stripped. Bad bytes are a `BadExport`."""
