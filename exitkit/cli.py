@@ -23,7 +23,7 @@ def cli() -> None:
 @click.option("--cluster", help="Cluster name where the content does not say (CLI outputs, bare /query bodies).")
 @click.option("--format", "fmt", help="Force a reader instead of sniffing the content (see README).")
 @click.option("--metric", help="Metric where the content does not say (a Confluent /query body), e.g. bytes_in.")
-@click.option("--group", help="Consumer group where the content does not say (kafka-consumer-groups of Kafka 0.10.2-1.x).")
+@click.option("--group", help="Consumer group where the content does not say (kafka-consumer-groups of Kafka 1.x).")
 @user_errors
 def ingest(
     paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str | None, metric: str | None, group: str | None

@@ -569,3 +569,78 @@ def test_profile_from_strimzi_scrapes(tmp_path):
         assert row["read_bytes_per_s_mean"] == pytest.approx(true_stats(rates, "bytes_out", topic)[0], rel=0.005)
     # one replica per partition (the largest, broker 2): 1e9 + 2 and 2e9 + 2
     assert prof.loc["orders", "retained_bytes"] == pytest.approx(3e9 + 4)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 19 items 2, 3: a series repeated at one timestamp is never resolved by "last wins"
+
+BYTES_IN = "kafka_server_brokertopicmetrics_bytesin_total"
+
+
+def _capture(labels: str, rate: float, k_max: int = 4) -> list[str]:
+    """One broker's scrape lines: its bytes-in counter at `rate` B/s, sampled every 60 s."""
+    return [f"{BYTES_IN}{{{labels}}} {5e9 + rate * 60 * k:.1f} {(T0 + 60 * k) * 1000}" for k in range(k_max)]
+
+
+def test_text_two_broker_captures_concatenated_are_refused_at_the_conflict(tmp_path):
+    """Two per-broker captures without a broker label in one file: both 1.0 MB/s, the topic 2.0 MB/s;
+    last-wins read 1.0 MB/s. Refused, naming the line of the conflict and the line it repeats."""
+    a = _capture('topic="t",cluster="c"', 1e6)
+    b = [line.replace("5000000000.0", "7000000000.0", 1) for line in _capture('topic="t",cluster="c"', 1e6)]
+    path = tmp_path / "two.prom"
+    path.write_text("\n".join(a + b) + "\n")
+    with pytest.raises(IngestFailed) as exc:
+        ingest([path], db=tmp_path / "s.duckdb", progress=False)
+    msg = str(exc.value)
+    assert msg.startswith(f"{path}:5: ") and "line 1" in msg and "2025-03-03T12:00:00Z" in msg
+    assert f'{BYTES_IN}{{cluster="c",topic="t"}}' in msg and "\n" not in msg
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_text_captures_that_differ_by_instance_are_read_apart(tmp_path):
+    a = _capture('topic="t",cluster="c",instance="b-1.c.kafka:11001"', 1e6)
+    b = _capture('topic="t",cluster="c",instance="b-2.c.kafka:11001"', 1e6)
+    path = tmp_path / "two.prom"
+    path.write_text("\n".join(a + b) + "\n")
+    pts = read(path).points
+    per = pts[pts["metric"] == "bytes_in"].groupby("ts_start")["value"].sum()
+    assert per.tolist() == [2e6, 2e6, 2e6]  # 2.0 MB/s: both brokers
+
+
+def test_text_identical_repeats_count_once_with_a_note(tmp_path):
+    a = _capture('topic="t",cluster="c"', 1e6)
+    path = tmp_path / "twice.prom"
+    path.write_text("\n".join(a + a) + "\n")
+    res = read(path)
+    assert res.points["value"].tolist() == [1e6, 1e6, 1e6]
+    assert "4 repeated samples (same series, time and value) counted once" in res.notes
+
+
+def _range_values(values: list) -> dict:
+    return {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"__name__": BYTES_IN, "topic": "t", "cluster": "c"}, "values": [[T0 + 60, "0"]] + values},
+    ]}}  # fmt: skip
+
+
+def test_range_duplicate_timestamp_with_another_value_is_refused_not_a_counter_reset(tmp_path):
+    """A duplicate time in `values` read as a counter reset gave 51x the true rate (1000 B/s)."""
+    values = [[T0 + 60 * k, str(60_000.0 * (k - 1))] for k in range(2, 6)]
+    values.insert(2, [T0 + 180, "1000"])  # the same time again, another value
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(_range_values(values)))
+    with pytest.raises(IngestFailed) as exc:
+        ingest([path], db=tmp_path / "s.duckdb", progress=False)
+    msg = str(exc.value)
+    assert msg.startswith(f"{path}: data.result[0]: ") and f'{BYTES_IN}{{cluster="c",topic="t"}}' in msg
+    assert "2025-03-03T12:03:00Z" in msg and "counter reset" not in msg
+
+
+def test_range_duplicate_identical_pairs_count_once(tmp_path):
+    values = [[T0 + 60 * k, str(60_000.0 * (k - 1))] for k in range(2, 6)]
+    values.insert(2, list(values[1]))
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(_range_values(values)))
+    res = read(path)
+    assert res.points["value"].tolist() == [1000.0] * 4
+    assert not any("reset" in n for n in res.notes)
+    assert "1 repeated samples (same series, time and value) counted once" in res.notes
