@@ -182,3 +182,26 @@ def test_points_frame_takes_arrays_as_it_takes_lists():
     assert arrays["ts_start"].tolist() == [pd.Timestamp("2025-03-03 12:00"), pd.Timestamp("2025-03-03 12:01"),
                                            pd.Timestamp("2025-03-03 12:02")]  # fmt: skip
     assert arrays["partition"].tolist() == [0, pd.NA, 7] and str(arrays["partition"].dtype) == "Int64"
+
+
+def test_overlapping_files_that_disagree_are_named_with_the_size_of_the_disagreement(tmp_path):
+    """Issue 19 item 4: the same intervals in two files with other values. The rule stays (the
+    profile counts one value per interval); the summary says so, naming both files."""
+    from exitkit.profile import topic_profile
+
+    first = _toy(tmp_path, "a.toy", [("t", 1_741_003_200 + 60 * k, 100.0) for k in range(4)])
+    db = tmp_path / "s.duckdb"
+    (rep_a,) = ingest([first], db, progress=False)
+    assert not any("disagree" in n for n in rep_a.notes)
+    # b: same 4 intervals, 2 of them 150 instead of 100 (50 % apart), and 1 interval of its own
+    second = _toy(tmp_path, "b.toy", [("t", 1_741_003_200 + 60 * k, v) for k, v in enumerate([100, 150, 150, 100, 9])])
+    agree = _toy(tmp_path, "c.toy", [("t", 1_741_003_200, 100.0), ("u", 1_741_003_200, 1.0)])
+    rep_b, rep_c = ingest([second, agree], db, progress=False)
+    assert rep_b.notes == [
+        f"disagrees with {first} on 2 of 4 shared intervals (bytes_in of topic t, cluster c1: 150 here, 100 there, "
+        "50% apart at most); the profile counts the larger value of each interval"
+    ]
+    assert rep_c.notes == []  # overlaps a and b, agrees with both
+    with open_store(db) as con:
+        mean = topic_profile(con).set_index("topic").loc["t", "write_bytes_per_s_mean"]
+    assert mean == pytest.approx((100 + 150 + 150 + 100 + 9) / 5)

@@ -214,6 +214,7 @@ def ingest(
         if errors:
             con.execute("ROLLBACK")
             raise IngestFailed(errors)
+        _note_disagreements(con, reports)
         con.execute("COMMIT")
         ok = True
     finally:
@@ -290,6 +291,47 @@ def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str
     for table, _snap in result.snapshots.items():
         if len(_snap):
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM _snap', [source_id])
+
+
+# Points of a file loaded in this call against the same series and interval of any file loaded
+# before it (earlier calls, or earlier in this call): pairs that disagree, per (later, earlier) file.
+_DISAGREEMENTS = """
+WITH n AS (SELECT * FROM metric_points WHERE source_id >= ?),
+pairs AS (
+    SELECT n.source_id AS later, o.source_id AS earlier, n.cluster, n.topic, n.metric,
+           n.value AS here, o.value AS there, n.value <> o.value AS differs,
+           abs(n.value - o.value) / nullif(abs(o.value), 0) AS rel
+    FROM n JOIN metric_points o
+      ON o.source_id < n.source_id AND o.metric = n.metric AND o.ts_start = n.ts_start AND o.ts_end = n.ts_end
+     AND o.cluster IS NOT DISTINCT FROM n.cluster AND o.topic IS NOT DISTINCT FROM n.topic
+     AND o.partition IS NOT DISTINCT FROM n.partition AND o.broker IS NOT DISTINCT FROM n.broker
+     AND o.consumer_group IS NOT DISTINCT FROM n.consumer_group
+)
+SELECT later, (SELECT path FROM sources WHERE source_id = earlier) AS earlier_path,
+       count(*) AS shared, count(*) FILTER (differs) AS differ, max(rel) FILTER (differs) AS rel,
+       arg_max([metric, topic, cluster], coalesce(rel, 1e308)) FILTER (differs) AS ex,
+       arg_max([here, there], coalesce(rel, 1e308)) FILTER (differs) AS ex_values
+FROM pairs GROUP BY later, earlier HAVING count(*) FILTER (differs) > 0 ORDER BY later, earlier
+"""
+
+
+def _note_disagreements(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> None:
+    """A note on each file loaded now whose points repeat an interval of an earlier file with
+    another value: which file, how many intervals, how far apart. The profile's rule (one value
+    per series and interval, the larger) is unchanged; the user is told it was applied."""
+    by_id = {r.source_id: r for r in reports if r.source_id is not None}
+    if not by_id:
+        return
+    for later, earlier_path, shared, differ, rel, ex, values in con.execute(_DISAGREEMENTS, [min(by_id)]).fetchall():
+        metric, topic, cluster = ex[0], ex[1], ex[2]
+        here, there = values
+        what = f"{metric}" + (f" of topic {topic}" if topic is not None else " (all topics)")
+        what += f", cluster {cluster}" if cluster is not None else ""
+        apart = f"{rel:.0%} apart at most" if rel is not None else "from 0"
+        by_id[later].notes.append(
+            f"disagrees with {earlier_path} on {differ:,} of {shared:,} shared intervals ({what}: {here:.6g} here, "
+            f"{there:.6g} there, {apart}); the profile counts the larger value of each interval"
+        )
 
 
 def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
