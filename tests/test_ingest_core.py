@@ -205,3 +205,39 @@ def test_overlapping_files_that_disagree_are_named_with_the_size_of_the_disagree
     with open_store(db) as con:
         mean = topic_profile(con).set_index("topic").loc["t", "write_bytes_per_s_mean"]
     assert mean == pytest.approx((100 + 150 + 150 + 100 + 9) / 5)
+
+
+def test_out_of_range_timestamps_are_printed_as_iso_text_not_epoch_floats(tmp_path):
+    """Issue 19 item 13: `timestamp 5000000000.0 is not a time ...` said nothing a reader could check."""
+    text = tmp_path / "far.prom"
+    text.write_text('kafka_server_brokertopicmetrics_bytesin_total{topic="t",cluster="c"} 1 5000000000000\n')
+    rng = tmp_path / "far.json"
+    rng.write_text(
+        '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"kafka_log_log_size",'
+        '"topic":"t","cluster":"c"},"values":[[1e15,"1"]]}]}}'
+    )
+    with pytest.raises(IngestFailed) as exc:
+        ingest([text, rng], tmp_path / "s.duckdb", progress=False)
+    lines = str(exc.value).splitlines()
+    assert lines[0] == (
+        f"{text}:1: timestamp 2128-06-11T08:53:20Z is not a time between 2000 and 2100 (expected Unix seconds or ms)"
+    )
+    assert lines[1] == (
+        f"{rng}: data.result[0] sample 0: timestamp after year 9999 (1e+15 s since 1970) is not a time between 2000 "
+        "and 2100 (expected Unix seconds or ms)"
+    )
+    assert "e+" not in lines[0] and ".0 " not in lines[0]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_fifo_or_device_on_the_command_line_is_not_a_regular_file(tmp_path, kind):
+    """Issue 19 item 13: was `no such file or folder` (and a FIFO must never be opened: it would block)."""
+    if kind == "fifo":
+        p = tmp_path / "pipe"
+        os.mkfifo(p)
+    else:
+        p = "/dev/null"
+    with pytest.raises(IngestFailed) as exc:
+        ingest([p], tmp_path / "s.duckdb", progress=False)
+    what = "a FIFO" if kind == "fifo" else "a character device"
+    assert str(exc.value) == f"{p}: not a regular file ({what}); expected an export file or a folder of them"

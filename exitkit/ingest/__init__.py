@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import importlib
 import pkgutil
+import stat
 import threading
 import zlib
 from collections import deque
@@ -81,8 +82,25 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
         elif p.is_file():
             out.append(p)
         else:
-            raise BadExport(p, "no such file or folder")
+            kind = _special_kind(p)
+            if kind is None:
+                raise BadExport(p, "no such file or folder")
+            # Never opened: reading a FIFO blocks until a writer comes, a device may never end.
+            raise BadExport(p, f"not a regular file ({kind}); expected an export file or a folder of them")
     return out
+
+
+def _special_kind(p: Path) -> str | None:
+    """What a path that exists but is no file or folder is (FIFO, device, socket); None: nothing there."""
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return None
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return kind
+    return "not a file or folder"
 
 
 def read_bytes(path: Path) -> bytes:

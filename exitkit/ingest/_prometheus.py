@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from exitkit.ingest.base import METRICS, RATE_METRICS, ReadResult, Source, empty_points, points_frame
+from exitkit.ingest.base import METRICS, RATE_METRICS, ReadResult, Source, empty_points, iso_time, points_frame
 
 KINDS = ("counter", "offset", "gauge", "rate")
 ROLES = ("topic", "partition", "broker", "consumer_group", "cluster")
@@ -215,7 +215,7 @@ def check_ts(ts: float, source: Source, line: int | None = None, where: str = ""
     if not math.isfinite(ts) or not TS_MIN <= ts < TS_MAX:
         prefix = f"{where}: " if where else ""
         raise source.fail(
-            f"{prefix}timestamp {ts!r} is not a time between 2000 and 2100 (expected Unix seconds or ms)", line
+            f"{prefix}timestamp {iso_time(ts)} is not a time between 2000 and 2100 (expected Unix seconds or ms)", line
         )
     return ts
 
@@ -298,18 +298,6 @@ def _without_repeats(data: pd.DataFrame, samples: Samples, source: Source, notes
         raise source.fail(msg, line)
     notes.append(f"{int(rep.sum())} repeated samples (same series, time and value) counted once")
     return data.iloc[np.sort(order[~rep])]
-
-
-def iso_time(ts: float) -> str:
-    """Epoch seconds as ISO-8601 UTC text (`2025-03-03T12:00:00Z`); a time no calendar holds says so."""
-    if not math.isfinite(ts):
-        return f"{ts!r} (not a time)"
-    try:
-        t = pd.Timestamp(ts, unit="s")
-    except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
-        return ("before year 1678" if ts < 0 else "after year 2262") + f" ({ts:.6g} s since 1970)"
-    text = t.isoformat()
-    return (text[:-7] if text.endswith(".000000") else text) + "Z"
 
 
 def infer_step(data: pd.DataFrame) -> float | None:

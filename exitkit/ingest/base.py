@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +178,19 @@ def finite(value: object, source: Source, line: int | None = None, what: str = "
     if not math.isfinite(f):
         raise source.fail(f"{what} {value!r} is not a finite number", line)
     return f
+
+
+def iso_time(seconds: float) -> str:
+    """Epoch seconds as ISO-8601 UTC text for messages (`2128-06-11T08:53:20Z`), never an epoch
+    float a reader cannot check; a time no calendar holds says which side it falls."""
+    if not math.isfinite(seconds):
+        return f"{seconds!r} (not a time)"
+    try:
+        t = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        side = "after year 9999" if seconds > 0 else "before year 1"
+        return f"{side} ({seconds:.6g} s since 1970)"
+    return t.replace(tzinfo=None).isoformat() + "Z"
 
 
 def empty_points() -> pd.DataFrame:
