@@ -81,9 +81,61 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+LAYOUT_VERSION = schema.LAYOUT_VERSION
+
+
 def init(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of the current layout (those missing) and record the layout version."""
     for stmt in schema.ddl():
         con.execute(stmt)
+    con.execute("INSERT OR REPLACE INTO exitkit_meta VALUES ('layout_version', ?)", [str(LAYOUT_VERSION)])
+
+
+def layout(con: duckdb.DuckDBPyConnection, path: Path | str = "store") -> int | None:
+    """The layout version of the store on `con`; 1 for a store written before versions; None when
+    the file holds no exitkit table (a new file, or another application's)."""
+    tables = table_names(con)
+    if "exitkit_meta" in tables:
+        row = con.execute("SELECT value FROM exitkit_meta WHERE key = 'layout_version'").fetchone()
+        try:
+            return int(row[0]) if row else 1
+        except ValueError:
+            raise StoreError(f"{path}: layout_version {row[0][:20]!r} in exitkit_meta is not a number") from None
+    if "sources" in tables or "metric_points" in tables:
+        return 1
+    return None
+
+
+def check_layout(con: duckdb.DuckDBPyConnection, path: Path | str) -> int | None:
+    """`layout()`, refusing a newer layout and a `sources` table that is not exitkit's."""
+    version = layout(con, path)
+    if version is not None and version > LAYOUT_VERSION:
+        raise StoreError(
+            f"{path}: store layout {version} was written by a newer exitkit; this one knows layouts up to "
+            f"{LAYOUT_VERSION}: upgrade exitkit, or use another --db"
+        )
+    if version is not None and "sources" in table_names(con):
+        cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                          "WHERE table_name = 'sources' AND table_schema = 'main'").fetchall()}  # fmt: skip
+        missing = [c for c in schema.SOURCES_V1_COLUMNS if c not in cols]
+        if missing:
+            raise StoreError(
+                f"{path}: not an exitkit store (its table sources has no {', '.join(missing)}); pass another --db"
+            )
+    return version
+
+
+def prepare(con: duckdb.DuckDBPyConnection, path: Path | str) -> None:
+    """Make the store on `con` the current layout, inside the caller's open transaction (so a
+    refused load leaves any file exactly as it was): create it in a file without exitkit tables,
+    migrate an older layout forward step by step, refuse a newer one (`StoreError`)."""
+    version = check_layout(con, path)
+    if version is not None:
+        while version < LAYOUT_VERSION:
+            for stmt in schema.MIGRATIONS[version]:
+                con.execute(stmt)
+            version += 1
+    init(con)
 
 
 @contextmanager
@@ -95,10 +147,12 @@ def open_store(db: str | Path | None = None, *, write: bool = False) -> Iterator
     con = _connect(path, read_only=not write)
     try:
         if write:
-            init(con)
+            con.execute("BEGIN TRANSACTION")
+            prepare(con, path)
+            con.execute("COMMIT")
         else:
-            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            if "metric_points" not in tables:
+            check_layout(con, path)
+            if "metric_points" not in table_names(con):
                 raise StoreError(f"{path}: not an exitkit store (no metric_points table)")
         yield con
     finally:
@@ -118,4 +172,7 @@ def memory_store() -> duckdb.DuckDBPyConnection:
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    return {
+        r[0]
+        for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
+    }

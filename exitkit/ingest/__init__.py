@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib
+import os
 import pkgutil
 import stat
 import threading
@@ -25,7 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from exitkit import store
-from exitkit.errors import BadExport, ExitkitError
+from exitkit.errors import BadExport, ExitkitError, shown_path
 from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, readers
 
 _LOADED = False
@@ -192,8 +193,8 @@ def ingest(
     reports: list[FileReport] = []
     ok = False
     try:
-        store.init(con)
         con.execute("BEGIN TRANSACTION")
+        store.prepare(con, path)  # in the transaction: a refused load leaves any file as it was
         known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
         next_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
         bar = tqdm(
@@ -293,9 +294,10 @@ INGEST_MEMORY_LIMIT = "1GB"
 
 def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str, fmt: str, result: ReadResult) -> None:
     con.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [source_id, str(path), sha, fmt, result.cluster, datetime.now(UTC).replace(tzinfo=None), result.rows],
+        "INSERT INTO sources (source_id, path, sha256, format, cluster, loaded_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [source_id, shown_path(path), sha, fmt, result.cluster, datetime.now(UTC).replace(tzinfo=None), result.rows],
     )
+    con.execute("INSERT INTO source_paths VALUES (?, ?)", [source_id, os.fsencode(path)])
     # The frames are scanned by name from this function's locals (DuckDB's replacement scan), not
     # `con.register`ed: a registered view, even unregistered, stays in the open transaction until
     # COMMIT and keeps its frame alive — every file's points in memory at once (4.5 GiB here).
@@ -353,7 +355,7 @@ def _note_disagreements(con: duckdb.DuckDBPyConnection, reports: list[FileReport
 
 
 def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
-    rep = FileReport(path=str(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes))
+    rep = FileReport(path=shown_path(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes))
     frames = [df for df in [result.points, *result.snapshots.values()] if df is not None and len(df)]
     clusters: set[str] = {result.cluster} if result.cluster else set()
     topics: set[str] = set()
