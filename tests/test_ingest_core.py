@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from exitkit.errors import ExitkitError
 from exitkit.ingest import IngestFailed, ingest
 from exitkit.ingest import base as ingest_base
 from exitkit.ingest.base import Reader, ReadResult, finite, points_frame
@@ -241,3 +242,77 @@ def test_a_fifo_or_device_on_the_command_line_is_not_a_regular_file(tmp_path, ki
         ingest([p], tmp_path / "s.duckdb", progress=False)
     what = "a FIFO" if kind == "fifo" else "a character device"
     assert str(exc.value) == f"{p}: not a regular file ({what}); expected an export file or a folder of them"
+
+
+# --- issue 19 item 9: gzip bombs --------------------------------------------------------------
+
+_RSS = """
+import resource, sys
+from exitkit.cli import cli
+try:
+    cli(sys.argv[1:], prog_name="exitkit")
+except SystemExit as exc:
+    code = exc.code
+print(f"RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss} EXIT {code}")
+"""
+
+
+def _bomb(path, mib: int, head: bytes = b"") -> None:
+    """`head`, then `mib` MiB of spaces, gzipped (a few hundred KiB on disk)."""
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(head)
+        block = b" " * 2**20
+        for _ in range(mib):
+            f.write(block)
+
+
+def _run_rss(tmp_path, *args, env=None) -> tuple[int, int, str]:
+    res = subprocess.run([sys.executable, "-c", _RSS, *args], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, **(env or {})})  # fmt: skip
+    rss, code = res.stdout.split()[-3], res.stdout.split()[-1]
+    return int(rss) * 1024, int(code), res.stderr
+
+
+def test_gzip_bomb_is_refused_at_the_limit_with_bounded_memory(tmp_path):
+    """Was: decompressed whole before sniffing (2 MB -> 4.3 GB RSS), two at once with read-ahead.
+    Two 300 MiB bombs against a 16 MiB limit: one line each, and RSS stays within 100 MiB of a
+    tiny load's."""
+    head = b'kafka_log_log_size{topic="t",partition="0",cluster="c"} 1 1741003200000\n'
+    a, b = tmp_path / "a.prom.gz", tmp_path / "b.prom.gz"
+    _bomb(a, 300, head)
+    _bomb(b, 300, head)
+    tiny = tmp_path / "tiny.prom.gz"
+    _bomb(tiny, 0, head)
+    env = {"EXITKIT_MAX_DECOMPRESSED": "16MiB"}
+    base_rss, code, err = _run_rss(tmp_path, "ingest", str(tiny), "--db", str(tmp_path / "t.duckdb"), env=env)
+    assert code == 0, err
+    rss, code, err = _run_rss(tmp_path, "ingest", str(a), str(b), "--db", str(tmp_path / "s.duckdb"), env=env)
+    assert code == 2
+    want = "decompresses to more than 16 MiB (EXITKIT_MAX_DECOMPRESSED); refused as a possible gzip bomb"
+    assert err.splitlines() == [f"error: {a}: {want}", f"error: {b}: {want}"]
+    assert rss - base_rss < 100 * 2**20, (rss, base_rss)
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_gzip_content_that_no_reader_knows_is_refused_from_its_first_bytes(tmp_path):
+    """The format is sniffed from the first decompressed bytes: the rest (600 MiB, under the
+    limit) is never inflated."""
+    bomb = tmp_path / "x.gz"
+    _bomb(bomb, 600, b"PK\x03\x04 not an export\n")
+    tiny = tmp_path / "tiny.gz"
+    _bomb(tiny, 0, b"PK\x03\x04 not an export\n")
+    base_rss, code, _ = _run_rss(tmp_path, "ingest", str(tiny), "--db", str(tmp_path / "s.duckdb"))
+    rss, code, err = _run_rss(tmp_path, "ingest", str(bomb), "--db", str(tmp_path / "s.duckdb"))
+    assert code == 2 and "not a recognized export" in err
+    assert rss - base_rss < 100 * 2**20, (rss, base_rss)
+
+
+def test_decompression_limit_setting_is_checked(tmp_path, monkeypatch):
+    f = tmp_path / "a.gz"
+    f.write_bytes(gzip.compress(b"TOYMETRICS\nt 1741003200 1\n"))
+    monkeypatch.setenv("EXITKIT_MAX_DECOMPRESSED", "lots")
+    with pytest.raises(ExitkitError, match="EXITKIT_MAX_DECOMPRESSED='lots': not a size"):
+        ingest([f], tmp_path / "s.duckdb", progress=False)
+    monkeypatch.setenv("EXITKIT_MAX_DECOMPRESSED", "1KiB")
+    (rep,) = ingest([f], tmp_path / "s.duckdb", progress=False)
+    assert rep.rows == 1

@@ -9,13 +9,15 @@ from __future__ import annotations
 import gzip
 import hashlib
 import importlib
+import io
+import math
 import os
 import pkgutil
 import stat
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +30,7 @@ from tqdm import tqdm
 from exitkit import store
 from exitkit.errors import BadExport, ExitkitError, shown_path
 from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, readers
+from exitkit.units import parse_bytes
 
 _LOADED = False
 _LOAD_LOCK = threading.RLock()
@@ -104,18 +107,78 @@ def _special_kind(p: Path) -> str | None:
     return "not a file or folder"
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name)."""
+# gzip: the largest decompressed size read (`EXITKIT_MAX_DECOMPRESSED`, e.g. 4GiB, 512MB; a bare
+# number is bytes). Beyond it a .gz file is refused as a possible bomb (2 MB can inflate to GBs).
+MAX_DECOMPRESSED = "2GiB"
+_GZIP_CHUNK = 1 << 20
+# One .gz inflates at a time: the read-ahead threads never hold two bombs at once.
+_GZIP_LOCK = threading.Lock()
+
+
+def max_decompressed() -> int:
+    """`EXITKIT_MAX_DECOMPRESSED` in bytes (default `MAX_DECOMPRESSED`)."""
+    raw = os.environ.get("EXITKIT_MAX_DECOMPRESSED", "").strip() or MAX_DECOMPRESSED
     try:
-        raw = path.read_bytes()
+        limit = parse_bytes(raw)
+    except ValueError:
+        limit = math.nan
+    if not (math.isfinite(limit) and limit >= 1):
+        raise ExitkitError(f"EXITKIT_MAX_DECOMPRESSED={raw!r}: not a size such as 4GiB or 512MB")
+    return int(limit)
+
+
+def _size_text(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+def read_bytes(path: Path, check_head: Callable[[bytes], None] | None = None) -> bytes:
+    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name).
+
+    gzip is inflated as a stream, at most `max_decompressed()` bytes: `check_head` sees the
+    first SNIFF_BYTES first (sniffing refuses an unknown format before the rest is inflated).
+    """
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+            if magic != b"\x1f\x8b":
+                f.seek(0)
+                return f.read()
     except OSError as exc:
         raise BadExport(path, f"cannot read: {exc.strerror}") from None
-    if raw[:2] == b"\x1f\x8b":
+    limit = max_decompressed()
+    with _GZIP_LOCK:
         try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
+            return _gunzip(path, limit, check_head)
+        except (EOFError, zlib.error) as exc:
             raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
-    return raw
+        except OSError as exc:
+            if exc.strerror:
+                raise BadExport(path, f"cannot read: {exc.strerror}") from None
+            raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
+
+
+def _gunzip(path: Path, limit: int, check_head: Callable[[bytes], None] | None) -> bytes:
+    with gzip.open(path, "rb") as g:
+        head = g.read(min(SNIFF_BYTES, limit + 1))
+        if check_head is not None:
+            check_head(head)
+        out = io.BytesIO()  # getvalue() hands over its buffer: one copy of the content, not two
+        out.write(head)
+        size = len(head)
+        while size <= limit and (chunk := g.read(_GZIP_CHUNK)):
+            out.write(chunk)
+            size += len(chunk)
+        if size > limit:
+            out = None  # freed now, not kept alive by the error's traceback
+            raise BadExport(
+                path,
+                f"decompresses to more than {_size_text(limit)} (EXITKIT_MAX_DECOMPRESSED); "
+                "refused as a possible gzip bomb",
+            )
+        return out.getvalue()
 
 
 def sniff(source: Source, fmt: str | None = None) -> Reader:
@@ -151,7 +214,12 @@ def read_file(
     group: str | None = None,
 ) -> tuple[str, Reader, ReadResult]:
     """Read one file into canonical form without touching the store: (sha256, reader, result)."""
-    data = read_bytes(path)
+
+    def check_head(head: bytes) -> None:  # an unknown format is refused before the rest is inflated
+        if fmt is None and head.strip():
+            sniff(Source(path=path, data=head, cluster=cluster, metric=metric, group=group))
+
+    data = read_bytes(path, check_head)
     source = Source(path=path, data=data, cluster=cluster, metric=metric, group=group)
     reader = sniff(source, fmt)
     try:
@@ -184,6 +252,7 @@ def ingest(
     if not files:
         raise IngestFailed([BadExport(", ".join(map(str, paths)) or ".", "no files to ingest")])
 
+    max_decompressed()  # a bad setting is one line before anything is read
     path = store.db_path(db)
     created = con is None and not path.exists()
     own = con is None
@@ -260,7 +329,7 @@ def _read_ahead(
         try:
             return read_file(f, cluster=cluster, metric=metric, fmt=fmt, group=group)
         except BadExport as exc:
-            return exc
+            return exc.with_traceback(None)  # its frames would keep the file's bytes alive
 
     if READ_AHEAD <= 1 or len(files) <= 1:
         for f in files:
@@ -355,7 +424,9 @@ def _note_disagreements(con: duckdb.DuckDBPyConnection, reports: list[FileReport
 
 
 def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
-    rep = FileReport(path=shown_path(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes))
+    rep = FileReport(
+        path=shown_path(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes)
+    )
     frames = [df for df in [result.points, *result.snapshots.values()] if df is not None and len(df)]
     clusters: set[str] = {result.cluster} if result.cluster else set()
     topics: set[str] = set()
