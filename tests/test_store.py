@@ -7,9 +7,12 @@ With `EXITKIT_RELIABILITY_DIR` set, the cases are counted by `tools/reliability.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -182,3 +185,112 @@ def test_a_file_name_that_is_not_utf8_is_loaded_and_its_path_kept_losslessly(tmp
             "SELECT s.path, p.path_bytes FROM sources s JOIN source_paths p USING (source_id)"
         ).fetchall() == [(shown, raw)]
         assert con.execute("SELECT DISTINCT cluster FROM consumer_offsets").fetchall() == [("c1",)]
+
+
+# --- item 8: DuckDB errors on the store are one line, exit 2, store unchanged -----------------
+
+
+def _big_answer(path: Path, topics: int = 50, samples: int = 200) -> Path:
+    """A query_range answer of topics × 8 partitions of log-size gauges (80,000 rows for the defaults)."""
+    t0 = 1_741_003_200
+    result = [
+        {"metric": {"__name__": "kafka_log_log_size", "topic": f"t{t}", "partition": str(p), "cluster": "big"},
+         "values": [[t0 + 60 * k, str(1000 * k + p + t)] for k in range(samples)]}
+        for t in range(topics) for p in range(8)
+    ]  # fmt: skip
+    path.write_text(json.dumps({"status": "success", "data": {"resultType": "matrix", "result": result}}))
+    return path
+
+
+def _one_line(res: subprocess.CompletedProcess, db: Path, says: str) -> None:
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
+    assert lines[0].startswith(f"error: {db}: ") and says in lines[0], lines[0]
+
+
+@pytest.fixture
+def loaded_store(tmp_path) -> Path:
+    db = tmp_path / "s.duckdb"
+    ingest([PROM, FIX / "kafka_cli" / "c1"], db, cluster="c1", progress=False)
+    return db
+
+
+def test_a_damaged_store_is_one_line_saying_what_to_do(loaded_store, tmp_path):
+    """Checksum errors in data blocks surfaced as `_duckdb.Error: Corrupt database file` tracebacks."""
+    db = loaded_store
+    size = db.stat().st_size
+    with open(db, "r+b") as f:  # every 256 KiB block after the first two (DuckDB's header is 12 KiB)
+        k = 2
+        while 12288 + k * 262144 + 164 < size:
+            f.seek(12288 + k * 262144 + 100)
+            f.write(b"\x55" * 64)
+            k += 1
+    before = db.read_bytes()
+    for args in (["profile"], ["ingest", str(_big_answer(tmp_path / "big.json", 2, 10))]):
+        res = cli(*args, "--db", str(db), cwd=tmp_path)
+        _one_line(res, db, "the store file is damaged")
+        assert "restore it from a backup" in res.stderr
+    assert db.read_bytes() == before
+
+
+def test_a_truncated_store_is_one_line(loaded_store, tmp_path):
+    db = loaded_store
+    with open(db, "r+b") as f:
+        f.truncate(20_000)
+    before = db.read_bytes()
+    _one_line(cli("profile", "--db", str(db), cwd=tmp_path), db, "the store file is damaged")
+    assert db.read_bytes() == before
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 6 MiB tmpfs (root only): room for a small store, not for a big load's WAL."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mnt)]).returncode:
+        pytest.skip("needs root to mount a small tmpfs")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_disk_full_at_commit_is_one_line_and_the_store_is_unchanged(tiny_disk, loaded_store, tmp_path):
+    """Was: `TransactionException: Failed to commit: ... No space left on device` traceback."""
+    db = tiny_disk / "s.duckdb"
+    shutil.copy(loaded_store, db)
+    before = contents(db)
+    res = cli("ingest", str(_big_answer(tmp_path / "big.json")), "--db", str(db), cwd=tmp_path)
+    _one_line(res, db, "the disk is full")
+    assert contents(db) == before
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["s.duckdb"]  # no WAL left behind
+
+
+def test_a_folder_where_the_wal_cannot_be_created_is_one_line(loaded_store, tmp_path):
+    """The store file writable, its folder not: DuckDB failed at COMMIT creating `s.duckdb.wal`
+    (`TransactionException ... Permission denied` traceback). As root the command runs as
+    `nobody`, for whom the folder really is read-only (in a folder outside pytest's 0700 one)."""
+    as_nobody = os.geteuid() == 0
+    base = Path(tempfile.mkdtemp(prefix="exitkit-ro-"))
+    base.chmod(0o755)
+    folder = base / "ro"
+    folder.mkdir()
+    db = folder / "s.duckdb"
+    shutil.copy(loaded_store, db)
+    big = _big_answer(base / "big.json", 2, 10)
+    if as_nobody:
+        os.chown(db, 65534, 65534)
+    folder.chmod(0o555)
+    before = db.read_bytes()
+    try:
+        cmd = [sys.executable, "-m", "exitkit", "ingest", str(big), "--db", str(db)]
+        if as_nobody:
+            if not shutil.which("setpriv"):
+                pytest.skip("as root, needs setpriv to run the command as nobody")
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+        res = subprocess.run(cmd, capture_output=True, text=True, cwd=base)
+        _one_line(res, db, "cannot write beside the store")
+        assert "make the folder writable" in res.stderr
+        assert db.read_bytes() == before
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(base)

@@ -255,6 +255,8 @@ def ingest(
     max_decompressed()  # a bad setting is one line before anything is read
     path = store.db_path(db)
     created = con is None and not path.exists()
+    wal = Path(str(path) + ".wal")
+    had_wal = wal.exists()
     own = con is None
     if own:
         con = store._connect(path, read_only=False)
@@ -292,6 +294,8 @@ def ingest(
                 try:
                     _insert(con, next_id, f, sha, reader.name, result)
                 except duckdb.Error as exc:  # a value the store cannot hold: this file is bad, roll back
+                    if store.is_store_fault(exc):  # the disk, memory or file, not this file's values
+                        raise
                     errors.append(
                         BadExport(f, f"cannot store its rows ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
                     )
@@ -305,12 +309,19 @@ def ingest(
         _note_disagreements(con, reports)
         con.execute("COMMIT")
         ok = True
+    except duckdb.Error as exc:  # the store itself failed (damaged, disk full, no WAL, memory): one line
+        raise store.store_error(path, exc) from None
     finally:
         if own:
-            con.close()
+            try:
+                con.close()
+            except duckdb.Error:
+                pass  # an invalidated database: the error being raised says why
             if created and not ok:
-                for p in (path, Path(str(path) + ".wal")):
+                for p in (path, wal):
                     p.unlink(missing_ok=True)
+            elif not ok and not had_wal and wal.exists() and wal.stat().st_size == 0:
+                wal.unlink()  # the empty WAL a failed COMMIT left: the folder as it was
     return reports
 
 
