@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -395,20 +397,25 @@ def test_log_size_is_kept_per_replica(tmp_path):
     assert got == [(str(b), p, 1e9 * (p + 1) + b) for b in BROKERS for p in range(2)]
 
 
-def test_kip511_without_timestamps_loads_client_software_only(tmp_path):
+def test_kip511_without_timestamps_loads_client_software_and_gauges_at_the_capture_time(tmp_path):
     db = tmp_path / "s.duckdb"
-    (rep,) = ingest([FIX / "strimzi_untimed.txt"], db=db, cluster="my-cluster")
-    assert any("without timestamps skipped" in n for n in rep.notes)
+    scrape = tmp_path / "strimzi_untimed.txt"
+    shutil.copy(FIX / "strimzi_untimed.txt", scrape)
+    os.utime(scrape, (T0, T0))  # the capture time (issue 19 item 16: was NULL, and no gauge kept)
+    (rep,) = ingest([scrape], db=db, cluster="my-cluster")
+    assert any("without timestamps skipped" in n for n in rep.notes)  # the bytes-in counter
+    at = pd.Timestamp(T0, unit="s").to_pydatetime()
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "SELECT cluster, broker, listener, software_name, software_version, connections, observed_at "
             "FROM client_software ORDER BY software_name"
         ).fetchall()
-        assert con.execute("SELECT count(*) FROM metric_points").fetchone()[0] == 0
+        points = con.execute("SELECT topic, partition, metric, ts_start, value FROM metric_points").fetchall()
+    assert points == [("orders.v1", 0, "retained_bytes", at, 2.7e10)]  # the log-size gauge
     assert rows == [
-        ("my-cluster", None, "TLS-9093", "apache-kafka-java", "3.7.1", 20.0, None),  # 14 + 6; 9091/9090 out
-        ("my-cluster", None, "TLS-9093", "librdkafka", "2.3.0", 4.0, None),
-        ("my-cluster", None, "TLS-9093", "unknown", "unknown", 2.0, None),
+        ("my-cluster", None, "TLS-9093", "apache-kafka-java", "3.7.1", 20.0, at),  # 14 + 6; 9091/9090 out
+        ("my-cluster", None, "TLS-9093", "librdkafka", "2.3.0", 4.0, at),
+        ("my-cluster", None, "TLS-9093", "unknown", "unknown", 2.0, at),
     ]
 
 
@@ -644,3 +651,55 @@ def test_range_duplicate_identical_pairs_count_once(tmp_path):
     assert res.points["value"].tolist() == [1000.0] * 4
     assert not any("reset" in n for n in res.notes)
     assert "1 repeated samples (same series, time and value) counted once" in res.notes
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 19 item 16: one untimed scrape gives snapshot facts, stamped with its capture time
+
+ONE_SCRAPE = """# one `curl .../metrics` of a JMX exporter and kafka_exporter, no timestamps
+kafka_log_log_size{topic="orders",partition="0",pod="c-kafka-0"} 1000
+kafka_log_log_size{topic="orders",partition="0",pod="c-kafka-1"} 1000
+kafka_log_log_size{topic="orders",partition="1",pod="c-kafka-0"} 500
+kafka_topic_partitions{topic="orders"} 2
+kafka_consumergroup_lag{consumergroup="g",topic="orders",partition="0"} 7
+kafka_consumergroup_lag{consumergroup="g",topic="orders",partition="1"} 5
+kafka_consumergroup_lag{consumergroup="h",topic="orders",partition="0"} 9
+kafka_topic_partition_current_offset{topic="orders",partition="0"} 12345
+kafka_server_brokertopicmetrics_bytesin_total{topic="orders"} 8.41e11
+"""
+
+
+def test_a_single_untimed_scrape_gives_retained_bytes_and_lag_in_the_profile(tmp_path):
+    """Was refused ("samples have no timestamps"). Gauges are stamped with the file's modification
+    time (its capture time): retained bytes 1000 + 500 (one replica per partition), 2 partitions,
+    lag: group g 7 + 5 = 12 beats h's 9; the counter and the offset stay skipped, noted."""
+    from exitkit.profile import topic_profile
+    from exitkit.store import open_store
+
+    path = tmp_path / "scrape.prom"
+    path.write_text(ONE_SCRAPE)
+    os.utime(path, (T0 + 30, T0 + 30))
+    db = tmp_path / "s.duckdb"
+    (rep,) = ingest([path], db=db, cluster="c", progress=False)
+    assert "7 gauge series without timestamps stamped with the file's modification time 2025-03-03T12:00:30Z " \
+        "(taken as its capture time): a snapshot" in rep.notes  # fmt: skip
+    assert any(n.startswith("2 series without timestamps skipped") for n in rep.notes)
+    with open_store(db) as con:
+        row = topic_profile(con).set_index("topic").loc["orders"]
+        stamps = con.execute("SELECT DISTINCT ts_start FROM metric_points").fetchall()
+    assert (row["retained_bytes"], row["partitions"], row["consumer_groups"], row["max_consumer_lag_records"]) == (
+        1500,
+        2,
+        2,
+        12,
+    )
+    assert stamps == [(pd.Timestamp(T0 + 30, unit="s").to_pydatetime(),)]
+
+
+def test_an_untimed_scrape_with_an_implausible_file_time_is_stamped_with_the_ingest_time(tmp_path):
+    path = tmp_path / "scrape.prom"
+    path.write_text(ONE_SCRAPE)
+    os.utime(path, (0, 0))  # 1970: e.g. unpacked from an archive without times
+    res = read(path, cluster="c")
+    assert any("stamped with the ingest time" in n and "not a plausible capture time" in n for n in res.notes)
+    assert (res.points["ts_start"] > pd.Timestamp("2025-01-01")).all()

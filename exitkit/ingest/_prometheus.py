@@ -225,17 +225,26 @@ def check_ts(ts: float, source: Source, line: int | None = None, where: str = ""
 
 
 def to_result(
-    samples: Samples, source: Source, notes: list[str] | None = None, default_broker: str | None = None
+    samples: Samples,
+    source: Source,
+    notes: list[str] | None = None,
+    default_broker: str | None = None,
+    capture: tuple[float, str] | None = None,
 ) -> ReadResult:
     """Canonical points and snapshot rows from raw samples; `BadExport` if nothing is usable.
 
     `default_broker` is the broker of series that carry no broker label (a scrape file
-    named after its broker, see `broker_from_filename`).
+    named after its broker, see `broker_from_filename`). `capture` is (epoch seconds, how
+    it was found) of a scrape saved without timestamps: its gauges and snapshot series are
+    facts observed then (log sizes, partition counts, lag, client versions, request rates);
+    counters need two timed samples and stay skipped.
     """
     notes = list(notes or [])
     series = _classify(samples, source, notes, default_broker)
     data = samples.frame()
     data = _without_repeats(data[data["sid"].isin(series.index)], samples, source, notes)
+    if capture is not None:
+        data = _stamp_untimed(data, series, capture, notes)
     step = infer_step(data)
 
     points = _points(data, series[series["role"] == "point"], step, notes)
@@ -298,6 +307,22 @@ def _without_repeats(data: pd.DataFrame, samples: Samples, source: Source, notes
         raise source.fail(msg, line)
     notes.append(f"{int(rep.sum())} repeated samples (same series, time and value) counted once")
     return data.iloc[np.sort(order[~rep])]
+
+
+def _stamp_untimed(data: pd.DataFrame, series: pd.DataFrame, capture: tuple[float, str], notes: list[str]):
+    """Untimed samples of gauges and snapshot series, stamped with the capture time."""
+    untimed = data["ts"].isna().to_numpy()
+    if not untimed.any():
+        return data
+    snapshot_like = series.index[(series["role"] != "point") | (series["kind"] == "gauge")]
+    sel = untimed & data["sid"].isin(snapshot_like).to_numpy()
+    if not sel.any():
+        return data
+    data = data.copy()
+    data.loc[sel, "ts"] = capture[0]
+    n = data.loc[sel, "sid"].nunique()
+    notes.append(f"{n} gauge series without timestamps stamped with {capture[1]}: a snapshot")
+    return data
 
 
 def infer_step(data: pd.DataFrame) -> float | None:
