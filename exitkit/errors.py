@@ -11,11 +11,22 @@ class ExitkitError(Exception):
     exit_code = 2
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as text anyone can print and store: a name that is not UTF-8 (held by Python as
+    surrogate escapes) shows its bad bytes as `\\xNN`; every other name is as it is."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 class BadExport(ExitkitError):
     """An export file that cannot be read: names the file, the line when known, and what was expected."""
 
     def __init__(self, path: str | Path, message: str, line: int | None = None) -> None:
-        self.path = str(path)
+        self.path = shown_path(path)
         self.line = line
         self.message = " ".join(str(message).split())  # always one line
         where = f"{self.path}:{line}" if line is not None else self.path

@@ -350,3 +350,107 @@ def test_malformed_names_file_and_line_and_store_is_unchanged(name: str, tmp_pat
     assert msg.startswith(f"{bad}:{line}: ")
     assert words in msg
     assert table_counts(db) == before
+
+
+def test_mm2_checkpoint_metatadata_spelling_is_read(tmp_path: Path) -> None:
+    """Issue 19 item 14: `Checkpoint.toString()` printed `metatadata=` (sic) in some Kafka releases."""
+    f = tmp_path / "c1__checkpoints.txt"
+    f.write_text(
+        "Checkpoint{consumerGroupId=billing, topicPartition=primary.orders.v1-0, upstreamOffset=100, "
+        "downstreamOffset=90, metatadata=}\n"
+        "Checkpoint{consumerGroupId=billing, topicPartition=primary.orders.v1-1, upstreamOffset=7, "
+        "downstreamOffset=5, metadata=x}\n"
+    )
+    _, reader, result = read_file(f)
+    assert reader.name == "mm2-offsets"
+    assert list(result.snapshots["mm2_checkpoints"].itertuples(index=False, name=None)) == [
+        ("c1", "billing", "primary.orders.v1", 0, 100, 90, "", 1),
+        ("c1", "billing", "primary.orders.v1", 1, 7, 5, "x", 2),
+    ]
+
+
+def test_max_consumer_lag_is_the_largest_groups_lag_summed_over_partitions(tmp_path: Path) -> None:
+    """Issue 19 item 17: code and docs agree — the largest group's lag summed over the topic's partitions
+    (group a: 5 + 5 = 10 on two partitions; group b: 8 on one; the largest per-row LAG would be 8)."""
+    from exitkit.profile.topics import topic_profile
+    from exitkit.store import open_store
+
+    f = tmp_path / "c1__groups.txt"
+    f.write_text(
+        "GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID\n"
+        "a     t     0         5              10             5   -           -    -\n"
+        "a     t     1         5              10             5   -           -    -\n"
+        "b     t     0         2              10             8   -           -    -\n"
+    )
+    db = tmp_path / "s.duckdb"
+    ingest([f], db=db, progress=False)
+    with open_store(db) as con:
+        row = topic_profile(con).iloc[0]
+    assert (row["consumer_groups"], row["max_consumer_lag_records"]) == (2, 10)
+    doc = " ".join((Path(__file__).parents[1] / "docs" / "formats" / "kafka-cli.md").read_text().split())
+    assert "the largest LAG among those rows" not in doc
+    assert "`max_consumer_lag_records`: the largest group's lag on the topic, summed over the topic's partitions" in doc
+
+
+# Kafka 0.10.2–1.x `kafka-consumer-groups.sh --describe --group G` (ConsumerGroupCommand of those
+# releases): no GROUP column, a leading `Note:` line; the shape as printed in public runbooks.
+OLD_GROUPS = """Note: This will not show information about old Zookeeper-based consumers.
+
+TOPIC                          PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG        CONSUMER-ID                                       HOST                           CLIENT-ID
+test                           0          10              10              0          consumer-1-0000f0c2-eee7-432b-833b-c882334c8f71   /192.168.100.26                consumer-1
+test                           1          7               9               2          consumer-1-0000f0c2-eee7-432b-833b-c882334c8f71   /192.168.100.26                consumer-1
+"""
+OLD_GROUPS_IDLE = """Note: This will not show information about old Zookeeper-based consumers.
+
+Consumer group 'group_test' has no active members.
+
+TOPIC                          PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG        CONSUMER-ID                                       HOST                           CLIENT-ID
+test                           0          2               8               6          -                                                 -                              -
+"""
+
+
+def test_consumer_groups_kafka_1x_without_group_column_takes_the_group_option(tmp_path: Path) -> None:
+    """Issue 19 item 15: the group comes from `--group` (as given to kafka-consumer-groups.sh)."""
+    f = tmp_path / "c1__my-group.txt"
+    f.write_text(OLD_GROUPS)
+    _, reader, result = read_file(f, group="my-group")
+    assert reader.name == "kafka-consumer-groups"
+    cols = ["cluster", "consumer_group", "topic", "partition", "current_offset", "log_end_offset", "lag", "host",
+            "client_id"]  # fmt: skip
+    assert records(result.snapshots["consumer_offsets"], cols) == {
+        ("c1", "my-group", "test", 0, 10, 10, 0, "192.168.100.26", "consumer-1"),
+        ("c1", "my-group", "test", 1, 7, 9, 2, "192.168.100.26", "consumer-1"),
+    }
+    assert result.notes == ["Note: This will not show information about old Zookeeper-based consumers."]
+
+
+def test_consumer_groups_kafka_1x_group_from_its_status_line_or_a_clear_error(tmp_path: Path) -> None:
+    f = tmp_path / "c1__idle.txt"
+    f.write_text(OLD_GROUPS_IDLE)
+    _, _, result = read_file(f)
+    df = result.snapshots["consumer_offsets"]
+    assert records(df, ["consumer_group", "topic", "partition", "lag"]) == {("group_test", "test", 0, 6)}
+    g = tmp_path / "c1__anon.txt"
+    g.write_text(OLD_GROUPS)
+    with pytest.raises(IngestFailed) as exc:
+        ingest([g], db=tmp_path / "s.duckdb", progress=False)
+    assert str(exc.value) == (
+        f"{g}:3: this kafka-consumer-groups output (Kafka 0.10.2-1.x) has no GROUP column and does not name "
+        "its group: pass --group NAME (the --group given to kafka-consumer-groups.sh)"
+    )
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_cli_ingest_group_option(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from exitkit.cli import cli
+
+    f = tmp_path / "c1__g.txt"
+    f.write_text(OLD_GROUPS)
+    db = tmp_path / "s.duckdb"
+    res = CliRunner().invoke(cli, ["ingest", str(f), "--db", str(db), "--group", "billing"])
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT DISTINCT consumer_group FROM consumer_offsets").fetchall() == [("billing",)]
+    con.close()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -395,20 +397,25 @@ def test_log_size_is_kept_per_replica(tmp_path):
     assert got == [(str(b), p, 1e9 * (p + 1) + b) for b in BROKERS for p in range(2)]
 
 
-def test_kip511_without_timestamps_loads_client_software_only(tmp_path):
+def test_kip511_without_timestamps_loads_client_software_and_gauges_at_the_capture_time(tmp_path):
     db = tmp_path / "s.duckdb"
-    (rep,) = ingest([FIX / "strimzi_untimed.txt"], db=db, cluster="my-cluster")
-    assert any("without timestamps skipped" in n for n in rep.notes)
+    scrape = tmp_path / "strimzi_untimed.txt"
+    shutil.copy(FIX / "strimzi_untimed.txt", scrape)
+    os.utime(scrape, (T0, T0))  # the capture time (issue 19 item 16: was NULL, and no gauge kept)
+    (rep,) = ingest([scrape], db=db, cluster="my-cluster")
+    assert any("without timestamps skipped" in n for n in rep.notes)  # the bytes-in counter
+    at = pd.Timestamp(T0, unit="s").to_pydatetime()
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute(
             "SELECT cluster, broker, listener, software_name, software_version, connections, observed_at "
             "FROM client_software ORDER BY software_name"
         ).fetchall()
-        assert con.execute("SELECT count(*) FROM metric_points").fetchone()[0] == 0
+        points = con.execute("SELECT topic, partition, metric, ts_start, value FROM metric_points").fetchall()
+    assert points == [("orders.v1", 0, "retained_bytes", at, 2.7e10)]  # the log-size gauge
     assert rows == [
-        ("my-cluster", None, "TLS-9093", "apache-kafka-java", "3.7.1", 20.0, None),  # 14 + 6; 9091/9090 out
-        ("my-cluster", None, "TLS-9093", "librdkafka", "2.3.0", 4.0, None),
-        ("my-cluster", None, "TLS-9093", "unknown", "unknown", 2.0, None),
+        ("my-cluster", None, "TLS-9093", "apache-kafka-java", "3.7.1", 20.0, at),  # 14 + 6; 9091/9090 out
+        ("my-cluster", None, "TLS-9093", "librdkafka", "2.3.0", 4.0, at),
+        ("my-cluster", None, "TLS-9093", "unknown", "unknown", 2.0, at),
     ]
 
 
@@ -569,3 +576,130 @@ def test_profile_from_strimzi_scrapes(tmp_path):
         assert row["read_bytes_per_s_mean"] == pytest.approx(true_stats(rates, "bytes_out", topic)[0], rel=0.005)
     # one replica per partition (the largest, broker 2): 1e9 + 2 and 2e9 + 2
     assert prof.loc["orders", "retained_bytes"] == pytest.approx(3e9 + 4)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 19 items 2, 3: a series repeated at one timestamp is never resolved by "last wins"
+
+BYTES_IN = "kafka_server_brokertopicmetrics_bytesin_total"
+
+
+def _capture(labels: str, rate: float, k_max: int = 4) -> list[str]:
+    """One broker's scrape lines: its bytes-in counter at `rate` B/s, sampled every 60 s."""
+    return [f"{BYTES_IN}{{{labels}}} {5e9 + rate * 60 * k:.1f} {(T0 + 60 * k) * 1000}" for k in range(k_max)]
+
+
+def test_text_two_broker_captures_concatenated_are_refused_at_the_conflict(tmp_path):
+    """Two per-broker captures without a broker label in one file: both 1.0 MB/s, the topic 2.0 MB/s;
+    last-wins read 1.0 MB/s. Refused, naming the line of the conflict and the line it repeats."""
+    a = _capture('topic="t",cluster="c"', 1e6)
+    b = [line.replace("5000000000.0", "7000000000.0", 1) for line in _capture('topic="t",cluster="c"', 1e6)]
+    path = tmp_path / "two.prom"
+    path.write_text("\n".join(a + b) + "\n")
+    with pytest.raises(IngestFailed) as exc:
+        ingest([path], db=tmp_path / "s.duckdb", progress=False)
+    msg = str(exc.value)
+    assert msg.startswith(f"{path}:5: ") and "line 1" in msg and "2025-03-03T12:00:00Z" in msg
+    assert f'{BYTES_IN}{{cluster="c",topic="t"}}' in msg and "\n" not in msg
+    assert not (tmp_path / "s.duckdb").exists()
+
+
+def test_text_captures_that_differ_by_instance_are_read_apart(tmp_path):
+    a = _capture('topic="t",cluster="c",instance="b-1.c.kafka:11001"', 1e6)
+    b = _capture('topic="t",cluster="c",instance="b-2.c.kafka:11001"', 1e6)
+    path = tmp_path / "two.prom"
+    path.write_text("\n".join(a + b) + "\n")
+    pts = read(path).points
+    per = pts[pts["metric"] == "bytes_in"].groupby("ts_start")["value"].sum()
+    assert per.tolist() == [2e6, 2e6, 2e6]  # 2.0 MB/s: both brokers
+
+
+def test_text_identical_repeats_count_once_with_a_note(tmp_path):
+    a = _capture('topic="t",cluster="c"', 1e6)
+    path = tmp_path / "twice.prom"
+    path.write_text("\n".join(a + a) + "\n")
+    res = read(path)
+    assert res.points["value"].tolist() == [1e6, 1e6, 1e6]
+    assert "4 repeated samples (same series, time and value) counted once" in res.notes
+
+
+def _range_values(values: list) -> dict:
+    return {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"__name__": BYTES_IN, "topic": "t", "cluster": "c"}, "values": [[T0 + 60, "0"]] + values},
+    ]}}  # fmt: skip
+
+
+def test_range_duplicate_timestamp_with_another_value_is_refused_not_a_counter_reset(tmp_path):
+    """A duplicate time in `values` read as a counter reset gave 51x the true rate (1000 B/s)."""
+    values = [[T0 + 60 * k, str(60_000.0 * (k - 1))] for k in range(2, 6)]
+    values.insert(2, [T0 + 180, "1000"])  # the same time again, another value
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(_range_values(values)))
+    with pytest.raises(IngestFailed) as exc:
+        ingest([path], db=tmp_path / "s.duckdb", progress=False)
+    msg = str(exc.value)
+    assert msg.startswith(f"{path}: data.result[0]: ") and f'{BYTES_IN}{{cluster="c",topic="t"}}' in msg
+    assert "2025-03-03T12:03:00Z" in msg and "counter reset" not in msg
+
+
+def test_range_duplicate_identical_pairs_count_once(tmp_path):
+    values = [[T0 + 60 * k, str(60_000.0 * (k - 1))] for k in range(2, 6)]
+    values.insert(2, list(values[1]))
+    path = tmp_path / "dup.json"
+    path.write_text(json.dumps(_range_values(values)))
+    res = read(path)
+    assert res.points["value"].tolist() == [1000.0] * 4
+    assert not any("reset" in n for n in res.notes)
+    assert "1 repeated samples (same series, time and value) counted once" in res.notes
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 19 item 16: one untimed scrape gives snapshot facts, stamped with its capture time
+
+ONE_SCRAPE = """# one `curl .../metrics` of a JMX exporter and kafka_exporter, no timestamps
+kafka_log_log_size{topic="orders",partition="0",pod="c-kafka-0"} 1000
+kafka_log_log_size{topic="orders",partition="0",pod="c-kafka-1"} 1000
+kafka_log_log_size{topic="orders",partition="1",pod="c-kafka-0"} 500
+kafka_topic_partitions{topic="orders"} 2
+kafka_consumergroup_lag{consumergroup="g",topic="orders",partition="0"} 7
+kafka_consumergroup_lag{consumergroup="g",topic="orders",partition="1"} 5
+kafka_consumergroup_lag{consumergroup="h",topic="orders",partition="0"} 9
+kafka_topic_partition_current_offset{topic="orders",partition="0"} 12345
+kafka_server_brokertopicmetrics_bytesin_total{topic="orders"} 8.41e11
+"""
+
+
+def test_a_single_untimed_scrape_gives_retained_bytes_and_lag_in_the_profile(tmp_path):
+    """Was refused ("samples have no timestamps"). Gauges are stamped with the file's modification
+    time (its capture time): retained bytes 1000 + 500 (one replica per partition), 2 partitions,
+    lag: group g 7 + 5 = 12 beats h's 9; the counter and the offset stay skipped, noted."""
+    from exitkit.profile.topics import topic_profile
+    from exitkit.store import open_store
+
+    path = tmp_path / "scrape.prom"
+    path.write_text(ONE_SCRAPE)
+    os.utime(path, (T0 + 30, T0 + 30))
+    db = tmp_path / "s.duckdb"
+    (rep,) = ingest([path], db=db, cluster="c", progress=False)
+    assert "7 gauge series without timestamps stamped with the file's modification time 2025-03-03T12:00:30Z " \
+        "(taken as its capture time): a snapshot" in rep.notes  # fmt: skip
+    assert any(n.startswith("2 series without timestamps skipped") for n in rep.notes)
+    with open_store(db) as con:
+        row = topic_profile(con).set_index("topic").loc["orders"]
+        stamps = con.execute("SELECT DISTINCT ts_start FROM metric_points").fetchall()
+    assert (row["retained_bytes"], row["partitions"], row["consumer_groups"], row["max_consumer_lag_records"]) == (
+        1500,
+        2,
+        2,
+        12,
+    )
+    assert stamps == [(pd.Timestamp(T0 + 30, unit="s").to_pydatetime(),)]
+
+
+def test_an_untimed_scrape_with_an_implausible_file_time_is_stamped_with_the_ingest_time(tmp_path):
+    path = tmp_path / "scrape.prom"
+    path.write_text(ONE_SCRAPE)
+    os.utime(path, (0, 0))  # 1970: e.g. unpacked from an archive without times
+    res = read(path, cluster="c")
+    assert any("stamped with the ingest time" in n and "not a plausible capture time" in n for n in res.notes)
+    assert (res.points["ts_start"] > pd.Timestamp("2025-01-01")).all()

@@ -1,6 +1,8 @@
 """Profile SQL on hand-built stores: every expected value is worked out by hand below."""
 
+import io
 import math
+import os
 
 import numpy as np
 import pandas as pd
@@ -368,3 +370,54 @@ def test_fast_path_gives_the_full_path_numbers(monkeypatch):
     assert len(fast_profile) == 10
     pd.testing.assert_frame_equal(fast_profile, full_profile)
     pd.testing.assert_frame_equal(fast_series, full_series)
+
+
+def test_pieces_give_the_one_piece_numbers(monkeypatch):
+    """Issue 19 item 8: on stores with very many series the rate statistics run in bounded pieces
+    (by a hash of cluster and topic); the numbers are those of one piece."""
+    import exitkit.profile.topics as profile
+
+    con = _mixed_store()
+    one_profile = topic_profile(con)
+    one_series = profile.topic_rate_series(con, ("bytes_in", "bytes_out", "records_in"))
+    monkeypatch.setattr(profile, "_pieces", lambda con: 3)
+    pd.testing.assert_frame_equal(topic_profile(con), one_profile)
+    pd.testing.assert_frame_equal(profile.topic_rate_series(con, ("bytes_in", "bytes_out", "records_in")), one_series)
+
+
+@pytest.mark.slow
+def test_profile_of_500k_topics_stays_within_the_memory_limit(tmp_path):
+    """Was: `OutOfMemoryException` (the fast path's per-series state, 8 KiB × 1.5M series, is 12 GiB
+    against a 2 GB limit). 500k topics × 3 rate metrics × 4 intervals, built with SQL inserts."""
+    import subprocess
+    import sys
+
+    from exitkit.store import open_store
+
+    db = tmp_path / "big.duckdb"
+    with open_store(db, write=True) as con:
+        con.execute(
+            "INSERT INTO sources (source_id, path, sha256, format, cluster, loaded_at, rows) "
+            "VALUES (1, 'generated', 'sha', 'prometheus-range', 'big', now(), 0)"
+        )
+        con.execute("""
+            INSERT INTO metric_points
+            SELECT 1, 'big', 'topic-' || t, NULL, NULL, NULL, m,
+                   TIMESTAMP '2025-03-03 00:00:00' + INTERVAL (i * 300) SECOND,
+                   TIMESTAMP '2025-03-03 00:00:00' + INTERVAL ((i + 1) * 300) SECOND,
+                   CASE m WHEN 'bytes_in' THEN 1000 WHEN 'bytes_out' THEN 3000 ELSE 10 END * (1 + t % 7) + i
+            FROM range(500000) r(t), range(4) s(i), (VALUES ('bytes_in'), ('bytes_out'), ('records_in')) v(m)
+        """)
+    res = subprocess.run(
+        [sys.executable, "-m", "exitkit", "profile", "--db", str(db), "--format", "csv"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "EXITKIT_MEMORY_LIMIT": "1GB"},
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    df = pd.read_csv(io.StringIO(res.stdout))
+    assert len(df) == 500_000
+    row = df.set_index("topic").loc["topic-9"]  # t % 7 = 2: bytes_in 3000 + i over i = 0..3
+    assert (row["write_bytes_per_s_mean"], row["write_bytes_per_s_peak"], row["fan_out"]) == (
+        pytest.approx(3001.5),
+        3003.0,
+        pytest.approx(9001.5 / 3001.5),
+    )

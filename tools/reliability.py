@@ -27,6 +27,7 @@ TESTS = [
     "tests/test_fuzz_readers.py",
     "tests/test_ingest_confluent_fast.py",
     "tests/test_crash_ingest.py",
+    "tests/test_store.py",
     "tests/test_batch_faults.py",
     "tests/test_security.py",
     "tests/test_security_browser.py",
@@ -108,6 +109,28 @@ DEFECTS: list[dict[str, str]] = [
         "fix": "the fast path hands any unexpected exception to the Python reader (always correct, only "
         "slower); `tests/test_ingest_confluent_fast.py` compares the two on fixtures, generated pages and "
         "mutated pages",
+        "status": "fixed",
+    },
+    {
+        "found_by": "adversarial pass (issue 19: store)",
+        "defect": "a refused ingest left exitkit's tables in another application's DuckDB file; stores had no "
+        'layout version (a newer store gave `"sources" has 8 columns but 7 values`, blaming the input file); '
+        "damaged stores, a full disk at COMMIT and a folder without room for the WAL gave DuckDB tracebacks; "
+        "`profile` ran out of memory on 500k topics (8 KiB of fast-path state per series)",
+        "fix": "schema created and older layouts migrated inside the load's transaction; `exitkit_meta` "
+        "layout_version, newer layouts refused naming both versions; `store.store_error` maps every store "
+        "error to one line with the store's path and what to do; profile statistics in bounded pieces",
+        "status": "fixed",
+    },
+    {
+        "found_by": "adversarial pass (issue 19: hostile and real inputs)",
+        "defect": "Prometheus repeats of a (series, time) resolved by last-wins (lost brokers, fake counter resets); "
+        ".gz inflated whole before sniffing (gzip bombs); FIFOs reported as missing; non-UTF-8 file names "
+        "unloadable; epoch floats in time errors; MM2 `metatadata=`, Kafka 1.x consumer-groups and untimed "
+        "scrapes refused; disagreeing overlapping files not reported",
+        "fix": "repeats counted once or refused with the line; streamed, limited gunzip "
+        "(EXITKIT_MAX_DECOMPRESSED); 'not a regular file'; `source_paths` bytes; ISO times; the three "
+        "outputs read; a note naming both files and the size of the disagreement",
         "status": "fixed",
     },
     {
@@ -300,6 +323,19 @@ def render(profile: str, rc: int, cases: list[dict], recs: dict[str, dict]) -> s
         ]
     crash_outcomes = {c["name"]: c["outcome"] for c in cases if "test_crash_ingest" in c["file"]}
     parts += ["", _table(["test", "result"], sorted(crash_outcomes.items()))] if crash_outcomes else []
+
+    store_outcomes = {c["name"]: c["outcome"] for c in cases if "test_store" in c["file"]}
+    if store_outcomes:
+        parts += [
+            "",
+            "Store faults (`tests/test_store.py`): another application's DuckDB file, a store of the last "
+            "release (layout 1, migrated forward in the load's transaction) and of a newer layout (refused), "
+            "a damaged or truncated store, a full disk at COMMIT (a 6 MiB tmpfs, root only), a folder where "
+            "the WAL cannot be created, a file name that is not UTF-8. Each refusal is one line naming the "
+            "store and what to do, exit 2, and the file exactly as before.",
+            "",
+            _table(["test", "result"], sorted(store_outcomes.items())),
+        ]
 
     parts += ["", "## 3. Batch faults in `exitkit report` (`tests/test_batch_faults.py`)", ""]
     faults = recs.get("faults-batch")

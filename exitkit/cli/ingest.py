@@ -19,14 +19,17 @@ from exitkit.cli.common import DB_OPTION, FORMAT_OPTION, emit, user_errors
 @click.option("--cluster", help="Cluster name where the content does not say (CLI outputs, bare /query bodies).")
 @click.option("--format", "fmt", help="Force a reader instead of sniffing the content (see README).")
 @click.option("--metric", help="Metric where the content does not say (a Confluent /query body), e.g. bytes_in.")
+@click.option("--group", help="Consumer group where the content does not say (kafka-consumer-groups of Kafka 1.x).")
 @user_errors
-def ingest(paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str | None, metric: str | None) -> None:
+def ingest(
+    paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str | None, metric: str | None, group: str | None
+) -> None:
     """Load export files or folders (recursively, .gz too) into the store, all or nothing."""
     from exitkit.ingest import ingest as run_ingest  # deferred: heavy, off the startup path
     from exitkit.store import db_path  # deferred: heavy, off the startup path
 
     started = time.perf_counter()
-    reports = run_ingest(paths, db, cluster=cluster, metric=metric, fmt=fmt)
+    reports = run_ingest(paths, db, cluster=cluster, metric=metric, fmt=fmt, group=group)
     elapsed = time.perf_counter() - started
     points = 0
     for r in reports:

@@ -7,6 +7,8 @@ reported), and any failure rolls the whole call back, leaving the store as it wa
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +21,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from exitkit import store
-from exitkit.errors import BadExport, ExitkitError, IngestFailed
+from exitkit.errors import BadExport, ExitkitError, IngestFailed, shown_path
 from exitkit.ingest import readers as reader_list
-from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, read_bytes
+from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, max_decompressed, read_bytes
 
 
 @dataclass
@@ -51,8 +53,25 @@ def collect_files(paths: Iterable[str | Path]) -> list[Path]:
         elif p.is_file():
             out.append(p)
         else:
-            raise BadExport(p, "no such file or folder")
+            kind = _special_kind(p)
+            if kind is None:
+                raise BadExport(p, "no such file or folder")
+            # Never opened: reading a FIFO blocks until a writer comes, a device may never end.
+            raise BadExport(p, f"not a regular file ({kind}); expected an export file or a folder of them")
     return out
+
+
+def _special_kind(p: Path) -> str | None:
+    """What a path that exists but is no file or folder is (FIFO, device, socket); None: nothing there."""
+    try:
+        mode = p.stat().st_mode
+    except OSError:
+        return None
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return kind
+    return "not a file or folder"
 
 
 def sniff(source: Source, fmt: str | None = None) -> Reader:
@@ -80,11 +99,21 @@ def sniff(source: Source, fmt: str | None = None) -> Reader:
 
 
 def read_file(
-    path: Path, *, cluster: str | None = None, metric: str | None = None, fmt: str | None = None
+    path: Path,
+    *,
+    cluster: str | None = None,
+    metric: str | None = None,
+    fmt: str | None = None,
+    group: str | None = None,
 ) -> tuple[str, Reader, ReadResult]:
     """Read one file into canonical form without touching the store: (sha256, reader, result)."""
-    data = read_bytes(path)
-    source = Source(path=path, data=data, cluster=cluster, metric=metric)
+
+    def check_head(head: bytes) -> None:  # an unknown format is refused before the rest is inflated
+        if fmt is None and head.strip():
+            sniff(Source(path=path, data=head, cluster=cluster, metric=metric, group=group))
+
+    data = read_bytes(path, check_head)
+    source = Source(path=path, data=data, cluster=cluster, metric=metric, group=group)
     reader = sniff(source, fmt)
     try:
         result = reader.read(source)
@@ -105,6 +134,7 @@ def ingest(
     fmt: str | None = None,
     progress: bool | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    group: str | None = None,
 ) -> list[FileReport]:
     """Load files into the store in one transaction; raise `IngestFailed` (store unchanged) on any bad file."""
     errors: list[BadExport] = []
@@ -115,8 +145,11 @@ def ingest(
     if not files:
         raise IngestFailed([BadExport(", ".join(map(str, paths)) or ".", "no files to ingest")])
 
+    max_decompressed()  # a bad setting is one line before anything is read
     path = store.db_path(db)
     created = con is None and not path.exists()
+    wal = Path(str(path) + ".wal")
+    had_wal = wal.exists()
     own = con is None
     if own:
         con = store._connect(path, read_only=False)
@@ -124,8 +157,8 @@ def ingest(
     reports: list[FileReport] = []
     ok = False
     try:
-        store.init(con)
         con.execute("BEGIN TRANSACTION")
+        store.prepare(con, path)  # in the transaction: a refused load leaves any file as it was
         known = {r[0] for r in con.execute("SELECT sha256 FROM sources").fetchall()}
         next_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
         bar = tqdm(
@@ -135,7 +168,7 @@ def ingest(
             disable=not progress if progress is not None else None,
             leave=False,
         )
-        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt):
+        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt, group=group):
             bar.update()
             if isinstance(outcome, BadExport):
                 errors.append(outcome)
@@ -154,6 +187,8 @@ def ingest(
                 try:
                     _insert(con, next_id, f, sha, reader.name, result)
                 except duckdb.Error as exc:  # a value the store cannot hold: this file is bad, roll back
+                    if store.is_store_fault(exc):  # the disk, memory or file, not this file's values
+                        raise
                     errors.append(
                         BadExport(f, f"cannot store its rows ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
                     )
@@ -164,14 +199,22 @@ def ingest(
         if errors:
             con.execute("ROLLBACK")
             raise IngestFailed(errors)
+        _note_disagreements(con, reports)
         con.execute("COMMIT")
         ok = True
+    except duckdb.Error as exc:  # the store itself failed (damaged, disk full, no WAL, memory): one line
+        raise store.store_error(path, exc) from None
     finally:
         if own:
-            con.close()
+            try:
+                con.close()
+            except duckdb.Error:
+                pass  # an invalidated database: the error being raised says why
             if created and not ok:
-                for p in (path, Path(str(path) + ".wal")):
+                for p in (path, wal):
                     p.unlink(missing_ok=True)
+            elif not ok and not had_wal and wal.exists() and wal.stat().st_size == 0:
+                wal.unlink()  # the empty WAL a failed COMMIT left: the folder as it was
     return reports
 
 
@@ -182,15 +225,15 @@ READ_AHEAD = 2
 
 
 def _read_ahead(
-    files: list[Path], *, cluster: str | None, metric: str | None, fmt: str | None
+    files: list[Path], *, cluster: str | None, metric: str | None, fmt: str | None, group: str | None = None
 ) -> Iterator[tuple[Path, tuple[str, Reader, ReadResult] | BadExport]]:
     """(file, read_file(file) or its BadExport) for every file, in order, reading up to READ_AHEAD ahead."""
 
     def one(f: Path) -> tuple[str, Reader, ReadResult] | BadExport:
         try:
-            return read_file(f, cluster=cluster, metric=metric, fmt=fmt)
+            return read_file(f, cluster=cluster, metric=metric, fmt=fmt, group=group)
         except BadExport as exc:
-            return exc
+            return exc.with_traceback(None)  # its frames would keep the file's bytes alive
 
     if READ_AHEAD <= 1 or len(files) <= 1:
         for f in files:
@@ -224,9 +267,10 @@ INGEST_MEMORY_LIMIT = "1GB"
 
 def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str, fmt: str, result: ReadResult) -> None:
     con.execute(
-        "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [source_id, str(path), sha, fmt, result.cluster, datetime.now(UTC).replace(tzinfo=None), result.rows],
+        "INSERT INTO sources (source_id, path, sha256, format, cluster, loaded_at, rows) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [source_id, shown_path(path), sha, fmt, result.cluster, datetime.now(UTC).replace(tzinfo=None), result.rows],
     )
+    con.execute("INSERT INTO source_paths VALUES (?, ?)", [source_id, os.fsencode(path)])
     # The frames are scanned by name from this function's locals (DuckDB's replacement scan), not
     # `con.register`ed: a registered view, even unregistered, stays in the open transaction until
     # COMMIT and keeps its frame alive — every file's points in memory at once (4.5 GiB here).
@@ -242,8 +286,51 @@ def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM _snap', [source_id])
 
 
+# Points of a file loaded in this call against the same series and interval of any file loaded
+# before it (earlier calls, or earlier in this call): pairs that disagree, per (later, earlier) file.
+_DISAGREEMENTS = """
+WITH n AS (SELECT * FROM metric_points WHERE source_id >= ?),
+pairs AS (
+    SELECT n.source_id AS later, o.source_id AS earlier, n.cluster, n.topic, n.metric,
+           n.value AS here, o.value AS there, n.value <> o.value AS differs,
+           abs(n.value - o.value) / nullif(abs(o.value), 0) AS rel
+    FROM n JOIN metric_points o
+      ON o.source_id < n.source_id AND o.metric = n.metric AND o.ts_start = n.ts_start AND o.ts_end = n.ts_end
+     AND o.cluster IS NOT DISTINCT FROM n.cluster AND o.topic IS NOT DISTINCT FROM n.topic
+     AND o.partition IS NOT DISTINCT FROM n.partition AND o.broker IS NOT DISTINCT FROM n.broker
+     AND o.consumer_group IS NOT DISTINCT FROM n.consumer_group
+)
+SELECT later, (SELECT path FROM sources WHERE source_id = earlier) AS earlier_path,
+       count(*) AS shared, count(*) FILTER (differs) AS differ, max(rel) FILTER (differs) AS rel,
+       arg_max([metric, topic, cluster], coalesce(rel, 1e308)) FILTER (differs) AS ex,
+       arg_max([here, there], coalesce(rel, 1e308)) FILTER (differs) AS ex_values
+FROM pairs GROUP BY later, earlier HAVING count(*) FILTER (differs) > 0 ORDER BY later, earlier
+"""
+
+
+def _note_disagreements(con: duckdb.DuckDBPyConnection, reports: list[FileReport]) -> None:
+    """A note on each file loaded now whose points repeat an interval of an earlier file with
+    another value: which file, how many intervals, how far apart. The profile's rule (one value
+    per series and interval, the larger) is unchanged; the user is told it was applied."""
+    by_id = {r.source_id: r for r in reports if r.source_id is not None}
+    if not by_id:
+        return
+    for later, earlier_path, shared, differ, rel, ex, values in con.execute(_DISAGREEMENTS, [min(by_id)]).fetchall():
+        metric, topic, cluster = ex[0], ex[1], ex[2]
+        here, there = values
+        what = f"{metric}" + (f" of topic {topic}" if topic is not None else " (all topics)")
+        what += f", cluster {cluster}" if cluster is not None else ""
+        apart = f"{rel:.0%} apart at most" if rel is not None else "from 0"
+        by_id[later].notes.append(
+            f"disagrees with {earlier_path} on {differ:,} of {shared:,} shared intervals ({what}: {here:.6g} here, "
+            f"{there:.6g} there, {apart}); the profile counts the larger value of each interval"
+        )
+
+
 def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
-    rep = FileReport(path=str(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes))
+    rep = FileReport(
+        path=shown_path(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes)
+    )
     frames = [df for df in [result.points, *result.snapshots.values()] if df is not None and len(df)]
     clusters: set[str] = {result.cluster} if result.cluster else set()
     topics: set[str] = set()

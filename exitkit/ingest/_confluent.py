@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from exitkit.ingest.base import Source, points_frame, read_bytes
+from exitkit.ingest.base import Source, iso_time, points_frame, read_bytes
 
 PREFIX = "io.confluent.kafka.server/"
 EXPORT_PREFIX = "confluent_kafka_server_"
@@ -156,7 +156,7 @@ def check_epoch(seconds: float, source: Source, line: int | None, where: str) ->
     """`seconds` when it is a plausible time (1970–2200), else a `BadExport`."""
     if not (math.isfinite(seconds) and _MIN_TS <= seconds < _MAX_TS):
         raise source.fail(
-            _at(where, f"timestamp {seconds!r} is out of range; expected a time between 1970 and 2200"), line
+            _at(where, f"timestamp {iso_time(seconds)} is out of range; expected a time between 1970 and 2200"), line
         )
     return seconds
 

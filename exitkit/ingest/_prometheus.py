@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from exitkit.ingest.base import METRICS, RATE_METRICS, ReadResult, Source, empty_points, points_frame
+from exitkit.ingest.base import METRICS, RATE_METRICS, ReadResult, Source, empty_points, iso_time, points_frame
 
 KINDS = ("counter", "offset", "gauge", "rate")
 ROLES = ("topic", "partition", "broker", "consumer_group", "cluster")
@@ -141,8 +141,10 @@ class Samples:
     sid: list[int] = field(default_factory=list)
     ts: list[float] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)  # the sample's line (-1: not known, JSON)
+    where: dict[int, str] = field(default_factory=dict)  # sid -> where in a JSON answer (`data.result[3]`)
     _ids: dict[tuple, int] = field(default_factory=dict)
-    _chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _chunks: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
     def add(self, name: str, labels: dict[str, str], ts: float | None, value: float, line: int | None = None) -> None:
         """One sample. `name` "" is a PromQL expression result (no `__name__`)."""
@@ -150,24 +152,39 @@ class Samples:
         self.sid.append(i)
         self.ts.append(math.nan if ts is None else ts)
         self.value.append(value)
+        self.line.append(-1 if line is None else line)
 
     def extend(
-        self, name: str, labels: dict[str, str], ts: np.ndarray, value: np.ndarray, line: int | None = None
+        self,
+        name: str,
+        labels: dict[str, str],
+        ts: np.ndarray,
+        value: np.ndarray,
+        line: int | None = None,
+        where: str | None = None,
     ) -> None:
-        """Samples of one series at once (epoch seconds, float values); none adds no series."""
+        """Samples of one series at once (epoch seconds, float values); none adds no series.
+        `where`: the series' place in a JSON answer, for messages."""
         if not len(ts):
             return
         self._flush()
         i = self._series_id(name, labels, line)
-        self._chunks.append((np.full(len(ts), i, dtype="int64"), ts, value))
+        if where is not None:
+            self.where.setdefault(i, where)
+        self._chunks.append((np.full(len(ts), i, dtype="int64"), ts, value, np.full(len(ts), -1, dtype="int64")))
 
     def frame(self) -> pd.DataFrame:
-        """sid, ts, value and seq (arrival order) of every sample."""
+        """sid, ts, value, line (-1: unknown) and seq (arrival order) of every sample."""
         self._flush()
-        chunks = self._chunks or [(np.empty(0, "int64"), np.empty(0), np.empty(0))]
-        sid, ts, value = (np.concatenate([c[k] for c in chunks]) for k in range(3))
+        chunks = self._chunks or [(np.empty(0, "int64"), np.empty(0), np.empty(0), np.empty(0, "int64"))]
+        sid, ts, value, line = (np.concatenate([c[k] for c in chunks]) for k in range(4))
         data = pd.DataFrame(
-            {"sid": sid, "ts": ts.astype("float64", copy=False), "value": value.astype("float64", copy=False)}
+            {
+                "sid": sid,
+                "ts": ts.astype("float64", copy=False),
+                "value": value.astype("float64", copy=False),
+                "line": line,
+            }
         )
         data["seq"] = np.arange(len(data))
         return data
@@ -187,9 +204,10 @@ class Samples:
                 np.array(self.sid, dtype="int64"),
                 np.array(self.ts, dtype="float64"),
                 np.array(self.value, dtype="float64"),
+                np.array(self.line, dtype="int64"),
             )
             self._chunks.append(chunk)
-            self.sid, self.ts, self.value = [], [], []
+            self.sid, self.ts, self.value, self.line = [], [], [], []
 
 
 def check_ts(ts: float, source: Source, line: int | None = None, where: str = "") -> float:
@@ -197,7 +215,7 @@ def check_ts(ts: float, source: Source, line: int | None = None, where: str = ""
     if not math.isfinite(ts) or not TS_MIN <= ts < TS_MAX:
         prefix = f"{where}: " if where else ""
         raise source.fail(
-            f"{prefix}timestamp {ts!r} is not a time between 2000 and 2100 (expected Unix seconds or ms)", line
+            f"{prefix}timestamp {iso_time(ts)} is not a time between 2000 and 2100 (expected Unix seconds or ms)", line
         )
     return ts
 
@@ -207,17 +225,26 @@ def check_ts(ts: float, source: Source, line: int | None = None, where: str = ""
 
 
 def to_result(
-    samples: Samples, source: Source, notes: list[str] | None = None, default_broker: str | None = None
+    samples: Samples,
+    source: Source,
+    notes: list[str] | None = None,
+    default_broker: str | None = None,
+    capture: tuple[float, str] | None = None,
 ) -> ReadResult:
     """Canonical points and snapshot rows from raw samples; `BadExport` if nothing is usable.
 
     `default_broker` is the broker of series that carry no broker label (a scrape file
-    named after its broker, see `broker_from_filename`).
+    named after its broker, see `broker_from_filename`). `capture` is (epoch seconds, how
+    it was found) of a scrape saved without timestamps: its gauges and snapshot series are
+    facts observed then (log sizes, partition counts, lag, client versions, request rates);
+    counters need two timed samples and stay skipped.
     """
     notes = list(notes or [])
     series = _classify(samples, source, notes, default_broker)
     data = samples.frame()
-    data = data[data["sid"].isin(series.index)]
+    data = _without_repeats(data[data["sid"].isin(series.index)], samples, source, notes)
+    if capture is not None:
+        data = _stamp_untimed(data, series, capture, notes)
     step = infer_step(data)
 
     points = _points(data, series[series["role"] == "point"], step, notes)
@@ -233,6 +260,69 @@ def to_result(
     if step:
         result.notes.append(f"step {step:g}s")
     return result
+
+
+def _without_repeats(data: pd.DataFrame, samples: Samples, source: Source, notes: list[str]) -> pd.DataFrame:
+    """The samples with repeats of a (series, time) counted once; a repeat with another value is
+    a `BadExport` naming the series, the time and both lines.
+
+    "Last wins" would be a guess: two brokers' captures concatenated without a label that tells
+    them apart lose one broker's traffic, and an out-of-order repeat of a counter reads as a
+    reset (a rate many times the truth). Identical repeats (the same capture saved twice) are
+    harmless and counted once. Untimed samples of one series repeat at "no time".
+    """
+    if len(data) < 2:
+        return data
+    sid, value, seq = data["sid"].to_numpy(), data["value"].to_numpy(), data["seq"].to_numpy()
+    ts = np.nan_to_num(data["ts"].to_numpy(), nan=-np.inf)  # untimed: one shared "time"
+    order = np.lexsort((seq, ts, sid))
+    s_sid, s_ts, s_val = sid[order], ts[order], value[order]
+    rep = np.zeros(len(order), dtype=bool)
+    rep[1:] = (s_sid[1:] == s_sid[:-1]) & (s_ts[1:] == s_ts[:-1])
+    if not rep.any():
+        return data
+    first = np.maximum.accumulate(np.where(~rep, np.arange(len(order)), 0))  # the first of each run
+    same = (s_val == s_val[first]) | (np.isnan(s_val) & np.isnan(s_val[first]))
+    bad = rep & ~same
+    if bad.any():
+        k = int(np.flatnonzero(bad)[np.argmin(seq[order][bad])])  # the conflict met first in the file
+        a, b = data.iloc[order[first[k]]], data.iloc[order[k]]
+        name, labels, _ = samples.series[int(b["sid"])]
+        shown = name + "{" + ",".join(f'{key}="{v}"' for key, v in sorted(labels.items())) + "}"
+        shown = shown if len(shown) <= 160 else shown[:157] + "..."
+        when = "without a timestamp" if math.isnan(b["ts"]) else f"at {iso_time(b['ts'])}"
+        line = int(b["line"]) if b["line"] >= 0 else None
+        if line is not None:
+            msg = (
+                f"series {shown} {when} has value {b['value']:.15g} here and {a['value']:.15g} at line "
+                f"{int(a['line'])}: two captures (brokers, instances) concatenated without a label that tells them "
+                "apart? Save one file per broker, named after it, or keep the label (e.g. instance) that does"
+            )
+        else:
+            msg = (
+                f"{samples.where.get(int(b['sid']), 'a series')}: series {shown} has the time {when.removeprefix('at ')} "
+                f"twice, with values {a['value']:.15g} and {b['value']:.15g}; expected each time once per series "
+                "(save the answer as Prometheus returned it)"
+            )
+        raise source.fail(msg, line)
+    notes.append(f"{int(rep.sum())} repeated samples (same series, time and value) counted once")
+    return data.iloc[np.sort(order[~rep])]
+
+
+def _stamp_untimed(data: pd.DataFrame, series: pd.DataFrame, capture: tuple[float, str], notes: list[str]):
+    """Untimed samples of gauges and snapshot series, stamped with the capture time."""
+    untimed = data["ts"].isna().to_numpy()
+    if not untimed.any():
+        return data
+    snapshot_like = series.index[(series["role"] != "point") | (series["kind"] == "gauge")]
+    sel = untimed & data["sid"].isin(snapshot_like).to_numpy()
+    if not sel.any():
+        return data
+    data = data.copy()
+    data.loc[sel, "ts"] = capture[0]
+    n = data.loc[sel, "sid"].nunique()
+    notes.append(f"{n} gauge series without timestamps stamped with {capture[1]}: a snapshot")
+    return data
 
 
 def infer_step(data: pd.DataFrame) -> float | None:

@@ -9,16 +9,21 @@ the store; `exitkit.ingest.load` does that, for all files of one call in one tra
 from __future__ import annotations
 
 import gzip
+import io
 import math
+import os
+import threading
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from exitkit.errors import BadExport
+from exitkit.errors import BadExport, ExitkitError
+from exitkit.units import parse_bytes
 
 # Canonical metrics. Rates are per second over [ts_start, ts_end); gauges are the value
 # observed over (or at the start of) that interval.
@@ -34,18 +39,78 @@ POINT_COLUMNS = [
 SNIFF_BYTES = 64 * 1024
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name)."""
+# gzip: the largest decompressed size read (`EXITKIT_MAX_DECOMPRESSED`, e.g. 4GiB, 512MB; a bare
+# number is bytes). Beyond it a .gz file is refused as a possible bomb (2 MB can inflate to GBs).
+MAX_DECOMPRESSED = "2GiB"
+_GZIP_CHUNK = 1 << 20
+# One .gz inflates at a time: the read-ahead threads never hold two bombs at once.
+_GZIP_LOCK = threading.Lock()
+
+
+def max_decompressed() -> int:
+    """`EXITKIT_MAX_DECOMPRESSED` in bytes (default `MAX_DECOMPRESSED`)."""
+    raw = os.environ.get("EXITKIT_MAX_DECOMPRESSED", "").strip() or MAX_DECOMPRESSED
     try:
-        raw = path.read_bytes()
+        limit = parse_bytes(raw)
+    except ValueError:
+        limit = math.nan
+    if not (math.isfinite(limit) and limit >= 1):
+        raise ExitkitError(f"EXITKIT_MAX_DECOMPRESSED={raw!r}: not a size such as 4GiB or 512MB")
+    return int(limit)
+
+
+def _size_text(n: int) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+def read_bytes(path: Path, check_head: Callable[[bytes], None] | None = None) -> bytes:
+    """The file's content, gunzipped when it is gzip (by its magic bytes, not its name).
+
+    gzip is inflated as a stream, at most `max_decompressed()` bytes: `check_head` sees the
+    first SNIFF_BYTES first (sniffing refuses an unknown format before the rest is inflated).
+    """
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+            if magic != b"\x1f\x8b":
+                f.seek(0)
+                return f.read()
     except OSError as exc:
         raise BadExport(path, f"cannot read: {exc.strerror}") from None
-    if raw[:2] == b"\x1f\x8b":
+    limit = max_decompressed()
+    with _GZIP_LOCK:
         try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as exc:
+            return _gunzip(path, limit, check_head)
+        except (EOFError, zlib.error) as exc:
             raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
-    return raw
+        except OSError as exc:
+            if exc.strerror:
+                raise BadExport(path, f"cannot read: {exc.strerror}") from None
+            raise BadExport(path, f"broken gzip data ({exc}); expected a complete .gz file") from None
+
+
+def _gunzip(path: Path, limit: int, check_head: Callable[[bytes], None] | None) -> bytes:
+    with gzip.open(path, "rb") as g:
+        head = g.read(min(SNIFF_BYTES, limit + 1))
+        if check_head is not None:
+            check_head(head)
+        out = io.BytesIO()  # getvalue() hands over its buffer: one copy of the content, not two
+        out.write(head)
+        size = len(head)
+        while size <= limit and (chunk := g.read(_GZIP_CHUNK)):
+            out.write(chunk)
+            size += len(chunk)
+        if size > limit:
+            out = None  # freed now, not kept alive by the error's traceback
+            raise BadExport(
+                path,
+                f"decompresses to more than {_size_text(limit)} (EXITKIT_MAX_DECOMPRESSED); "
+                "refused as a possible gzip bomb",
+            )
+        return out.getvalue()
 
 
 
@@ -57,6 +122,7 @@ class Source:
     data: bytes
     cluster: str | None = None  # --cluster: used only where the content does not say
     metric: str | None = None  # --metric: used only where the content does not say
+    group: str | None = None  # --group: used only where the content does not say (old consumer-groups)
 
     def text(self) -> str:
         """The content as text: UTF-8, BOM stripped. Bad bytes are a `BadExport`."""
@@ -189,6 +255,19 @@ def finite(value: object, source: Source, line: int | None = None, what: str = "
     if not math.isfinite(f):
         raise source.fail(f"{what} {value!r} is not a finite number", line)
     return f
+
+
+def iso_time(seconds: float) -> str:
+    """Epoch seconds as ISO-8601 UTC text for messages (`2128-06-11T08:53:20Z`), never an epoch
+    float a reader cannot check; a time no calendar holds says which side it falls."""
+    if not math.isfinite(seconds):
+        return f"{seconds!r} (not a time)"
+    try:
+        t = datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        side = "after year 9999" if seconds > 0 else "before year 1"
+        return f"{side} ({seconds:.6g} s since 1970)"
+    return t.replace(tzinfo=None).isoformat() + "Z"
 
 
 def empty_points() -> pd.DataFrame:

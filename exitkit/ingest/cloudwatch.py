@@ -32,7 +32,7 @@ import pandas as pd
 
 from exitkit.errors import BadExport
 from exitkit.ingest._kafka_cli import check_json_text
-from exitkit.ingest.base import POINT_COLUMNS, Reader, ReadResult, Source, read_bytes, register
+from exitkit.ingest.base import POINT_COLUMNS, Reader, ReadResult, Source, iso_time, read_bytes, register
 
 NAMESPACE = "AWS/Kafka"
 
@@ -213,7 +213,8 @@ def _epoch_ms(value: Any, source: Source, what: str = "timestamp") -> int:
     except (ValueError, OverflowError):
         raise source.fail(f"{what} {value!r} is not a time; expected ISO-8601 like 2025-03-03T10:05:00+00:00") from None
     if not 0 <= ms < _MAX_MS:
-        raise source.fail(f"{what} {value!r} is out of range; expected a time between 1970 and 2262")
+        shown = repr(value) if isinstance(value, str) else iso_time(ms / 1000)
+        raise source.fail(f"{what} {shown} is out of range; expected a time between 1970 and 2262")
     return ms
 
 

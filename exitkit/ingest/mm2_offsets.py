@@ -5,7 +5,8 @@
 and `...OffsetSyncFormatter` prints `OffsetSync{topicPartition=orders.v1-3, upstreamOffset=.., downstreamOffset=..}`.
 Rows go to `mm2_checkpoints` / `mm2_offset_syncs` with `seq` = order in the file (1, 2, ...
 per table): the topics are compacted logs, so the latest record per key wins when read.
-The console consumer's "Processed a total of N messages" line is skipped.
+The console consumer's "Processed a total of N messages" line is skipped. Some Kafka releases' `Checkpoint.toString()`
+print `metatadata=` (sic): both spellings are read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from exitkit.ingest.base import Reader, ReadResult, Source, register
 
 _CHECKPOINT = re.compile(
     r"^Checkpoint\{consumerGroupId=(?P<group>.*), topicPartition=(?P<tp>\S+), "
-    r"upstreamOffset=(?P<up>-?\d+), downstreamOffset=(?P<down>-?\d+), metadata=(?P<meta>.*)\}$"
+    r"upstreamOffset=(?P<up>-?\d+), downstreamOffset=(?P<down>-?\d+), meta(?:ta)?data=(?P<meta>.*)\}$"
 )
 _OFFSET_SYNC = re.compile(
     r"^OffsetSync\{topicPartition=(?P<tp>\S+), upstreamOffset=(?P<up>-?\d+), downstreamOffset=(?P<down>-?\d+)\}$"

@@ -93,7 +93,7 @@ def _add_series(samples: prom.Samples, series: object, i: int, kind: str, source
         arrays = _pairs_checked(pairs, where, source)
     # Counters in an instant vector cannot give a rate: still added; `to_result` keeps
     # gauges and, with no step, nothing from counters.
-    samples.extend(name, labels, *arrays)
+    samples.extend(name, labels, *arrays, where=where)
 
 
 _TIME_TYPES = frozenset({int, float, str})  # exact JSON types: bool is its own type here

@@ -12,13 +12,15 @@ Meaning (names → canonical metrics) is in `_prometheus` and `prometheus_metric
 from __future__ import annotations
 
 import math
+import os
 import re
+import time
 
 from prometheus_client.openmetrics.parser import text_fd_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_fd_to_metric_families as parse_text
 
 import exitkit.ingest._prometheus as prom
-from exitkit.ingest.base import Reader, ReadResult, Source, register
+from exitkit.ingest.base import Reader, ReadResult, Source, iso_time, register
 
 # A sample line: metric name, optional {labels}, then a number-like value.
 _SAMPLE = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})?[ \t]+[-+]?(\d|\.\d|Inf|inf|NaN|nan)")
@@ -54,7 +56,20 @@ def read(source: Source) -> ReadResult:
     broker = prom.broker_from_filename(source.path)
     if broker is not None:
         notes.append(f"broker {broker} (from the file name) for series without a broker label")
-    return prom.to_result(samples, source, notes, default_broker=broker)
+    return prom.to_result(samples, source, notes, default_broker=broker, capture=_capture_time(source))
+
+
+def _capture_time(source: Source) -> tuple[float, str]:
+    """When an untimed scrape was taken: the file's modification time (a `curl > file` writes it
+    then), else, when that is no plausible time, the ingest time — each said in the note."""
+    try:
+        mtime = float(int(os.stat(source.path).st_mtime))
+    except (OSError, ValueError, OverflowError):
+        mtime = math.nan
+    now = float(int(time.time()))
+    if math.isfinite(mtime) and prom.TS_MIN <= mtime <= now + 86_400:
+        return mtime, f"the file's modification time {iso_time(mtime)} (taken as its capture time)"
+    return now, f"the ingest time {iso_time(now)} (the file's modification time is not a plausible capture time)"
 
 
 def _parse_line(line: str, openmetrics: bool, source: Source, n: int) -> tuple[str, dict, float, float | None]:

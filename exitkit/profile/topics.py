@@ -15,6 +15,7 @@ that runs them:
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ import pandas as pd
 
 from exitkit.ingest.base import RATE_METRICS
 from exitkit.profile.evidence import topic_facts
+from exitkit.units import parse_bytes
 
 PROFILE_COLUMNS = [
     "cluster", "topic",
@@ -122,22 +124,52 @@ _POINTS = """
 SELECT cluster, topic, metric, consumer_group, broker, partition, ts_start, ts_end, value,
        epoch(ts_end) - epoch(ts_start) AS dur, epoch_us(ts_start) AS _s, epoch_us(ts_end) - epoch_us(ts_start) AS _d
 FROM metric_points
-WHERE metric IN ({metrics}) AND topic IS NOT NULL AND cluster IS NOT NULL AND ts_end > ts_start
+WHERE metric IN ({metrics}) AND topic IS NOT NULL AND cluster IS NOT NULL AND ts_end > ts_start{piece}
 """
 _SLOW_SERIES = f"""
 SELECT cluster, topic, metric FROM ({_POINTS}) GROUP BY cluster, topic, metric HAVING NOT {_PLAIN}
 """
 
 
-def _slow_series_sql(metrics: tuple[str, ...]) -> str:
+def _slow_series_sql(metrics: tuple[str, ...], piece: str = "") -> str:
     """SQL: the (cluster, topic, metric) of these metrics that need the full normalization."""
-    return _SLOW_SERIES.format(metrics=_names(metrics))
+    return _SLOW_SERIES.format(metrics=_names(metrics), piece=piece)
 
 
-def _stats_with_test_sql(keys: str) -> str:
+def _stats_with_test_sql(keys: str, piece: str = "") -> str:
     """`rate_stats_sql` over the raw points (exact for plain series) plus `plain`, the test."""
-    body = rate_stats_sql(_POINTS.format(metrics=_names(RATE_METRICS)), keys)
+    body = rate_stats_sql(_POINTS.format(metrics=_names(RATE_METRICS), piece=piece), keys)
     return body.replace("count(*) AS intervals", f"count(*) AS intervals, {_PLAIN} AS plain", 1)
+
+
+# The plain-series test keeps _SLOTS bits (8 KiB) per (cluster, topic, metric), plus the other
+# aggregates' state: 1.5 million series (500k topics) would need 12 GiB at once, beyond any
+# memory limit (aggregate states do not spill). So the series are taken in pieces (a hash of
+# cluster and topic: every series of a topic in one piece) whose states fit a quarter of the limit.
+_STATE_BYTES_PER_SERIES = _SLOTS // 8 + 512
+
+
+def _pieces(con: duckdb.DuckDBPyConnection) -> int:
+    """How many pieces the rate statistics of this store are computed in (1 for most stores)."""
+    series = con.execute(
+        f"SELECT count(*) FROM (SELECT DISTINCT cluster, topic, metric FROM metric_points "
+        f"WHERE metric IN ({_names(RATE_METRICS)}) AND topic IS NOT NULL AND cluster IS NOT NULL)"
+    ).fetchone()[0]
+    budget = _memory_limit_bytes(con) / 4
+    return max(1, math.ceil(series * _STATE_BYTES_PER_SERIES / budget))
+
+
+def _memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> float:
+    """The connection's DuckDB memory limit in bytes (DuckDB prints it as e.g. `1.8 GiB`)."""
+    text = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    try:
+        return max(parse_bytes(text), 64 * 2**20)
+    except ValueError:
+        return 2.0 * 2**30
+
+
+def _piece_sql(pieces: int, i: int) -> str:
+    return f"\n      AND hash(cluster, topic) % {pieces} = {i}" if pieces > 1 else ""
 
 
 _FAST_POINTS = """
@@ -183,7 +215,10 @@ def _rate_parts(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str | Non
     if _full_only():
         yield topic_rates_sql(), None
         return
-    slow = con.execute(_slow_series_sql(RATE_METRICS)).df()
+    n = _pieces(con)
+    slow = pd.concat(
+        [con.execute(_slow_series_sql(RATE_METRICS, _piece_sql(n, i))).df() for i in range(n)], ignore_index=True
+    )
     if slow.empty:
         yield _FAST_POINTS.format(metrics=_names(RATE_METRICS), anti=""), None
         return
@@ -274,7 +309,16 @@ def _rate_stats(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     keys = "cluster, topic, metric"
     if _full_only():
         return con.execute(rate_stats_sql(topic_rates_sql(), keys)).df()
-    st = con.execute(_stats_with_test_sql(keys)).df()
+    n = _pieces(con)
+    if n == 1:
+        return _rate_stats_piece(con, keys, "")
+    parts = [_rate_stats_piece(con, keys, _piece_sql(n, i)) for i in range(n)]
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+
+
+def _rate_stats_piece(con: duckdb.DuckDBPyConnection, keys: str, piece: str) -> pd.DataFrame:
+    """`_rate_stats` for the series of one piece (`piece`: the extra WHERE condition, or "")."""
+    st = con.execute(_stats_with_test_sql(keys, piece)).df()
     plain = st.pop("plain").astype(bool)
     if plain.all():
         return st

@@ -89,8 +89,36 @@ CREATE TABLE IF NOT EXISTS mm2_offset_syncs (
     upstream_offset BIGINT NOT NULL, downstream_offset BIGINT NOT NULL, seq INTEGER NOT NULL)""",
 }
 
+# The store's layout version, in `exitkit_meta`. 1: the layout before versions (no
+# `exitkit_meta`); 2: `exitkit_meta` and `source_paths`. Raise it with every change to a table
+# above, and add the step from the previous layout to MIGRATIONS (run in one transaction).
+LAYOUT_VERSION = 2
+
+META = """
+CREATE TABLE IF NOT EXISTS exitkit_meta (
+    key    VARCHAR PRIMARY KEY,
+    value  VARCHAR NOT NULL
+)"""
+
+# The exact bytes of each source's path (`os.fsencode`): `sources.path` is text for people
+# (a name that is not UTF-8 shows its bad bytes as \xNN), this column is the name itself.
+SOURCE_PATHS = """
+CREATE TABLE IF NOT EXISTS source_paths (
+    source_id   INTEGER PRIMARY KEY,
+    path_bytes  BLOB NOT NULL
+)"""
+
+# The columns of `sources` in layout 1, which every later layout keeps (a file whose `sources`
+# table lacks them is not an exitkit store).
+SOURCES_V1_COLUMNS = ("source_id", "path", "sha256", "format", "cluster", "loaded_at", "rows")
+
+# Layout N -> N + 1: statements run, in order, inside the caller's transaction.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [META, SOURCE_PATHS, "INSERT INTO source_paths SELECT source_id, encode(path) FROM sources"],
+}
+
 ALL = [SOURCES, METRIC_POINTS]
 
 
 def ddl() -> list[str]:
-    return ALL + list(SNAPSHOT_TABLES.values())
+    return ALL + list(SNAPSHOT_TABLES.values()) + [META, SOURCE_PATHS]
