@@ -230,11 +230,13 @@ def _register() -> None:
     """Commands that live beside the feature they drive."""
     from exitkit.cli_collect import collect
     from exitkit.cli_plan import plan
+    from exitkit.cli_rehearse import rehearse
     from exitkit.cli_workload import schema
 
     cli.add_command(collect)
     cli.add_command(schema)
     cli.add_command(plan)
+    cli.add_command(rehearse)
 
 
 _register()

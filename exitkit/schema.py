@@ -89,7 +89,15 @@ CREATE TABLE IF NOT EXISTS mm2_offset_syncs (
     upstream_offset BIGINT NOT NULL, downstream_offset BIGINT NOT NULL, seq INTEGER NOT NULL)""",
 }
 
-ALL = [SOURCES, METRIC_POINTS]
+# `exitkit rehearse`: one row per finished run (written in one INSERT, never part of a run);
+# checks / producer / consumer are the JSON of the rehearsal file at `path` (sha256 of it).
+REHEARSALS = """
+CREATE TABLE IF NOT EXISTS rehearsals (
+    rehearsal_id VARCHAR PRIMARY KEY, workload VARCHAR NOT NULL, platform VARCHAR NOT NULL, bootstrap VARCHAR,
+    started_at TIMESTAMP NOT NULL, duration_s DOUBLE, result VARCHAR NOT NULL, checks VARCHAR NOT NULL,
+    producer VARCHAR, consumer VARCHAR, path VARCHAR, sha256 VARCHAR)"""
+
+ALL = [SOURCES, METRIC_POINTS, REHEARSALS]
 
 
 def ddl() -> list[str]:
