@@ -96,6 +96,14 @@ def test_rehearse_pass_writes_json_and_row_and_no_secret(tansu, tmp_path):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
     assert secret not in res.output
+    # the plan shows the run as measured evidence on msk-express
+    plan = CliRunner().invoke(cli, ["plan", "--workload", str(tmp_path / "orders.yaml"), "--db", str(db), "--format",
+                                    "json"])  # fmt: skip
+    acks = next(r for r in json.loads(plan.output)["contract"]["areas"]["producers"] if r["item"] == "acks")
+    assert acks["status"] == "rehearsed"
+    assert [e["note"] for e in acks["evidence"] if e["kind"] == "measured"] == [
+        "measured: acks=all: 1200 acknowledged, 1200 read, 0 lost"
+    ]
 
 
 def test_transactions_on_tansu_fail_because_aborted_records_are_visible(tansu, tmp_path):
@@ -165,3 +173,99 @@ def test_unreachable_and_bad_input_exit_2(tmp_path):
     assert res.output.strip() == (
         "error: --platform 'automq-byoc': expected one of the workload's candidates (msk-express, kafka-ec2)"
     )
+
+
+# --- plan: measured evidence ------------------------------------------------------------------
+
+DOC = "https://wiki.example.com/x"
+FULL = """\
+name: shop
+source: {platform: confluent-dedicated}
+region: us-east-1
+traffic: {write_rate: 1 MiB/s}
+candidates: [msk-express, kafka-ec2]
+contract:
+"""
+
+
+def _documented_workload(tmp_path):
+    """Every contract item documented, none rehearsed: the gate waits for a rehearsal."""
+    from exitkit.plan.models import Contract
+
+    lines = [FULL]
+    area = None
+    for a, item, _ in Contract().items():
+        if a != area:
+            lines.append(f"  {a}:\n")
+            area = a
+        value = "not used" if item == "transactions" else "x"
+        lines.append(f"    {item}: {{value: {value}, document: {DOC}}}\n")
+    path = tmp_path / "shop.yaml"
+    path.write_text("".join(lines))
+    return path
+
+
+def _stored_run(db, platform, results: dict[tuple[str, str], str], tmp_path):
+    from exitkit import rehearse as rh
+    from exitkit.store import open_store
+
+    doc = {
+        "workload": "shop", "platform": platform, "bootstrap": "b:9092", "started_at": "2026-12-01T10:00:00Z",
+        "duration_s": 30.0, "result": "fail" if "fail" in results.values() else "pass",
+        "checks": [{"area": a, "item": i, "result": r, "detail": f"{i} {r}"} for (a, i), r in results.items()],
+        "producer": {}, "consumer": {}, "run": {"id": uuid.uuid4().hex[:8]},
+    }  # fmt: skip
+    path = rh.write(doc, tmp_path / "reh")
+    with open_store(db, write=True) as con:
+        rh.store_row(con, doc, path)
+
+
+def _plan(wl, db):
+    res = CliRunner().invoke(cli, ["plan", "--workload", str(wl), "--db", str(db), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output)
+
+
+def test_measured_rehearsal_is_evidence_and_passes_the_gate(tmp_path):
+    wl, db = _documented_workload(tmp_path), tmp_path / "p.duckdb"
+    _stored_run(db, "kafka-ec2", {}, tmp_path)  # a store with the table, nothing for msk-express yet
+    before = _plan(wl, db)["gates"]["contract_rehearsal"]["by_candidate"]["msk-express"]
+    assert before["status"] == "no_evidence" and "no contract rehearsal has passed on msk-express" in before["reason"]
+
+    ok = {("producers", "acks"): "pass", ("consumers", "offset_commit"): "pass", ("delivery", "per_key_order"): "pass",
+          ("producers", "transactions"): "skipped"}  # fmt: skip
+    _stored_run(db, "msk-express", ok, tmp_path)
+    plan = _plan(wl, db)
+    gate = plan["gates"]["contract_rehearsal"]["by_candidate"]
+    assert gate["msk-express"]["status"] == "pass"
+    assert "producers.acks: rehearsal pass on 2026-12-01 (msk-express) — measured: acks pass" in gate["msk-express"][
+        "evidence"]  # fmt: skip
+    assert gate["kafka-ec2"]["status"] == "no_evidence"  # measured on another candidate only
+    acks = next(r for r in plan["contract"]["areas"]["producers"] if r["item"] == "acks")
+    assert acks["status"] == "rehearsed"
+    assert {"kind": "measured", "result": "pass", "date": "2026-12-01", "platform": "msk-express",
+            "note": "measured: acks pass"} in acks["evidence"]  # fmt: skip
+    tx = next(r for r in plan["contract"]["areas"]["producers"] if r["item"] == "transactions")
+    assert tx["status"] == "documented"  # a skipped check is no evidence
+    assert [(r["platform"], r["result"], len(r["checks"])) for r in plan["rehearsals"]] == [
+        ("kafka-ec2", "pass", 0), ("msk-express", "pass", 4)]  # fmt: skip
+    table = CliRunner().invoke(cli, ["plan", "--workload", str(wl), "--db", str(db)]).output
+    assert "== Measured rehearsals (exitkit rehearse) ==" in table and "per_key_order" in table
+
+    # a later failing run on the same candidate supersedes the pass: the gate fails, naming the item
+    _stored_run_later(db, tmp_path)
+    gate = _plan(wl, db)["gates"]["contract_rehearsal"]["by_candidate"]["msk-express"]
+    assert gate["status"] == "fail" and "consumers.offset_commit: rehearsal fail on 2026-12-02" in gate["reason"]
+
+
+def _stored_run_later(db, tmp_path):
+    from exitkit import rehearse as rh
+    from exitkit.store import open_store
+
+    doc = {
+        "workload": "shop", "platform": "msk-express", "bootstrap": "b:9092", "started_at": "2026-12-02T10:00:00Z",
+        "duration_s": 30.0, "result": "fail", "producer": {}, "consumer": {}, "run": {"id": "later"},
+        "checks": [{"area": "consumers", "item": "offset_commit", "result": "fail", "detail": "resumed at 7"}],
+    }  # fmt: skip
+    with open_store(db, write=True) as con:
+        rh.store_row(con, doc, rh.write(doc, tmp_path / "reh"))
