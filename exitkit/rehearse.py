@@ -611,7 +611,8 @@ class _Run:
             def cb(err, msg):
                 with tally.lock:
                     if err is not None:
-                        if not aborting:
+                        # purged at the end: counted once as "undelivered" below, not again here
+                        if not aborting and err.name() != "_PURGE_QUEUE":
                             tally.errors[err.name()] = tally.errors.get(err.name(), 0) + 1
                         return
                     if not aborting:
