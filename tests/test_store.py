@@ -18,10 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from exitkit.store import schema
 from exitkit.errors import StoreError
 from exitkit.ingest import IngestFailed, ingest
-from exitkit.store import LAYOUT_VERSION, open_store
+from exitkit.store import LAYOUT_VERSION, open_store, schema
 
 FIX = Path(__file__).parent / "fixtures"
 PROM = FIX / "fuzz" / "prom_range.json"
@@ -107,7 +106,7 @@ def test_a_store_of_the_last_release_is_migrated_forward_in_the_load_transaction
     (rep,) = ingest([PROM], db, progress=False)
     assert rep.status == "loaded" and rep.source_id == 2
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT value FROM exitkit_meta WHERE key = 'layout_version'").fetchone() == ("2",)
+    assert con.execute("SELECT value FROM exitkit_meta WHERE key = 'layout_version'").fetchone() == (str(LAYOUT_VERSION),)
     assert con.execute("SELECT source_id, path FROM sources ORDER BY 1").fetchall() == [
         (1, "old/f.json"),
         (2, str(PROM)),

@@ -3,9 +3,10 @@
 - `ingest`: `exitkit ingest`, `exitkit profile`;
 - `cost`: `exitkit cost`, `exitkit prices`;
 - `plan`: `exitkit plan`;
+- `rehearse`: `exitkit rehearse` (a workload's contract on a live candidate);
 - `workload`: `exitkit schema` (and `profile --workload`);
 - `report`: `exitkit report`, `exitkit demo`;
-- `collect`: `exitkit collect confluent|cloudwatch|prometheus`;
+- `collect`: `exitkit collect confluent|cloudwatch|prometheus|kafka`;
 - `common`: shared options, output formats and the one-line user errors (exit 2).
 Command modules never import this one; it imports them and adds their commands to the group.
 """
@@ -18,6 +19,7 @@ from exitkit.cli.collect import collect
 from exitkit.cli.cost import cost, prices
 from exitkit.cli.ingest import ingest, profile
 from exitkit.cli.plan import plan
+from exitkit.cli.rehearse import rehearse
 from exitkit.cli.report import demo, report
 from exitkit.cli.workload import schema
 
@@ -28,7 +30,7 @@ def cli() -> None:
     """exitkit: evidence and cost for Kafka platform exit planning."""
 
 
-for _command in (ingest, profile, cost, prices, plan, report, demo, schema, collect):
+for _command in (ingest, profile, cost, prices, plan, rehearse, report, demo, schema, collect):
     cli.add_command(_command)
 
 

@@ -1,4 +1,4 @@
-"""`exitkit collect confluent|cloudwatch|prometheus`: pull metrics from an API into export files.
+"""`exitkit collect confluent|cloudwatch|prometheus|kafka`: pull metrics (or, for kafka, Admin API metadata) into export files.
 
 Registered by `exitkit.cli` (`cli.add_command(collect)`). This module imports only
 `exitkit.cli.common` (no import cycle) and loads httpx / boto3 only inside the command that needs
@@ -29,7 +29,7 @@ PROGRESS = click.option("--progress/--no-progress", default=None, help="Progress
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def collect() -> None:
-    """Pull Kafka metrics from Confluent Cloud, CloudWatch or Prometheus into export files."""
+    """Pull Kafka metrics (Confluent Cloud, CloudWatch, Prometheus) or a live cluster's metadata into export files."""
 
 
 @collect.command()
@@ -88,6 +88,36 @@ def prometheus(url, days, cluster, step, out, ingest, db, progress) -> None:
     from exitkit.collect import prometheus as pm  # deferred: heavy
 
     folder = pm.collect(url, days, out, cluster=cluster, step=step, progress=progress)
+    _finish(folder, ingest, db, cluster)
+
+
+@collect.command()
+@click.option("--bootstrap", required=True, help="HOST:PORT of one or more brokers (comma-separated).")
+@click.option("--cluster", required=True, help="The cluster's name in the store, e.g. prod-msk.")
+@click.option(
+    "-X",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="librdkafka setting (repeatable), e.g. -X security.protocol=SASL_SSL; also $EXITKIT_KAFKA_<NAME>.",
+)
+@OUT
+@INGEST
+@DB
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for the cluster and for each admin call.",
+)
+@PROGRESS
+@user_errors
+def kafka(bootstrap, cluster, settings, out, ingest, db, timeout, progress) -> None:
+    """Kafka Admin API of a live cluster: topics, configs, groups and offsets, ACLs (read-only; see docs/collect.md)."""
+    from exitkit.collect import kafka as ka  # deferred: heavy
+
+    folder = ka.collect(bootstrap, cluster, out, settings=settings, timeout_s=timeout, progress=progress)
     _finish(folder, ingest, db, cluster)
 
 

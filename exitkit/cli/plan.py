@@ -51,7 +51,7 @@ def _run(workload_path: str, db: str | None, fmt: str) -> None:
         "recommendations": "Recommendations", "gates": "Readiness gates", "contract": "Contract worksheet",
         "conflicts": "Capability conflicts", "boundaries": "Boundaries", "moments": f"Cutover ({result.cutover['tool']})",
         "rollback_window": "Rollback window", "duplicates": "Duplicate estimate at the consumer move",
-        "offset_validation": "Offset validation",
+        "offset_validation": "Offset validation", "rehearsals": "Measured rehearsals (exitkit rehearse)",
     }  # fmt: skip
     click.echo(f"Plan: {result.title} ({result.workload}), today on {result.source_platform}")
     for key, title in titles.items():

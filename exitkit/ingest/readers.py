@@ -2,7 +2,8 @@
 
 Each reader module defines one `READER`. Order matters only where two sniffers could both say
 yes; every sniffer here looks for a marker of its own format, so the list is grouped by source
-(CloudWatch, collector manifests, Confluent, Kafka CLI outputs, MirrorMaker 2, Prometheus).
+(CloudWatch, collector manifests, Confluent, Kafka CLI and Admin API outputs, MirrorMaker 2,
+Prometheus).
 Adding a format: write its module and add it to this list.
 """
 
@@ -15,6 +16,7 @@ from exitkit.ingest import (
     confluent_query,
     confluent_request,
     kafka_acls,
+    kafka_admin,
     kafka_configs,
     kafka_consumer_groups,
     kafka_log_dirs,
@@ -32,6 +34,7 @@ READERS: tuple[Reader, ...] = (
     confluent_query.READER,
     confluent_request.READER,
     kafka_acls.READER,
+    kafka_admin.READER,
     kafka_configs.READER,
     kafka_consumer_groups.READER,
     kafka_log_dirs.READER,

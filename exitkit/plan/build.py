@@ -21,6 +21,7 @@ from exitkit.plan import gates as g
 from exitkit.plan.catalog import BOUNDARY_PLANES, boundaries, capabilities
 from exitkit.plan.contract import conflicts, export_evidence, requirements, scope_of, worksheet
 from exitkit.plan.cutover import DEFAULT_STALENESS, duplicates, moments, offset_validation, rollback_window
+from exitkit.plan.measured import measured_by_item, measured_runs
 from exitkit.workload.model import Workload
 from exitkit.workload.sections import AREAS, GATES, plan_inputs
 
@@ -44,6 +45,7 @@ class Plan:
     gates_by_candidate: dict[str, dict[str, g.GateResult]]
     recommendations: dict[str, dict]
     notes: list[str] = field(default_factory=list)
+    rehearsals: list[dict] = field(default_factory=list)  # measured runs (exitkit rehearse), latest per platform
 
     def to_dict(self) -> dict:
         areas: dict[str, list[dict]] = {a: [] for a in AREAS}
@@ -69,6 +71,7 @@ class Plan:
             },
             "recommendations": self.recommendations,
             "notes": self.notes,
+            "rehearsals": self.rehearsals,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -122,7 +125,9 @@ def build_plan(
     if con is None or not workload.topics:
         notes.append("no store or no topics: export evidence, duplicates and offset validation are missing")
     exports = export_evidence(scope)
-    rows = worksheet(inputs.contract, exports)
+    runs = measured_runs(con, workload.name)
+    measured = measured_by_item(runs, inputs.contract)
+    rows = worksheet(inputs.contract, exports, measured)
     reqs = requirements(scope, inputs.contract, workload)
     movable = [c for c in candidates if c != source]
     confl = conflicts(reqs, movable)
@@ -157,7 +162,7 @@ def build_plan(
     by_cand: dict[str, dict[str, g.GateResult]] = {}
     for c in movable:
         by_cand[c] = {
-            "contract_rehearsal": g.contract_rehearsal(rows, confl, inputs, c),
+            "contract_rehearsal": g.contract_rehearsal(rows, confl, inputs, c, measured),
             "cost_model": g.cost_model(cost_result, source, c, unpriced),
             "data_boundary": g.data_boundary(required, c),
             "cutover_runbook": g.cutover_runbook(inputs, tool, c, validation),
@@ -197,6 +202,7 @@ def build_plan(
         gates_by_candidate=by_cand,
         recommendations=recs,
         notes=notes,
+        rehearsals=[{k: v for k, v in r.items() if k != "date"} for r in runs],
     )
 
 
@@ -210,6 +216,8 @@ def _evidence_text(ev: list[dict]) -> str:
             parts.append(f"export: {e['text']}")
         elif e["kind"] == "rehearsal":
             parts.append(f"rehearsal {e['result']} {e['date']}" + (f" ({e['platform']})" if e.get("platform") else ""))
+        elif e["kind"] == "measured":
+            parts.append(f"measured {e['result']} {e['date']} ({e['platform']}): {e['note'].removeprefix('measured: ')}")
         else:
             parts.append(f"document: {e['ref']}")
     return "; ".join(parts) or "— missing —"
@@ -282,6 +290,15 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     rollback_df = pd.DataFrame(
         [{"item": k, "value": None if isinstance(v, float) and math.isnan(v) else v} for k, v in rb.items()]
     )
+    rehearsals_df = pd.DataFrame(
+        [
+            {"platform": r["platform"], "started_at": r["started_at"], "run": r["result"], "area": c["area"],
+             "item": c["item"], "result": c["result"], "detail": c["detail"]}
+            for r in plan.rehearsals
+            for c in r["checks"]
+        ],
+        columns=["platform", "started_at", "run", "area", "item", "result", "detail"],
+    )  # fmt: skip
     return {
         "contract": contract,
         "conflicts": conflicts_df,
@@ -293,4 +310,5 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "offset_validation": validation_df,
         "gates": gates_df,
         "recommendations": recs_df,
+        "rehearsals": rehearsals_df,
     }

@@ -166,19 +166,27 @@ def latest(rehearsals: Iterable[Rehearsal], platform: str | None = None) -> Rehe
     return max(rs, key=lambda r: (r.date, r.result == "fail")) if rs else None
 
 
-def _status(item: Item | None, exported: list[str], platform: str | None = None) -> str:
+def _status(item: Item | None, exported: list[str], platform: str | None = None, measured: list | None = None) -> str:
+    last = latest([*(item.rehearsal if item is not None else []), *(measured or [])], platform)
+    if last is not None:
+        return "rehearsed" if last.result == "pass" else "rehearsal_failed"
     if item is not None:
-        last = latest(item.rehearsal, platform)
-        if last is not None:
-            return "rehearsed" if last.result == "pass" else "rehearsal_failed"
         if item.document is not None:
             return "documented"
     return "exported" if exported else "missing"
 
 
-def worksheet(contract: Contract, exports: dict[tuple[str, str], list[str]]) -> list[dict]:
-    """One row per contract item: area, item, value, status, evidence (list of dicts)."""
+def worksheet(
+    contract: Contract,
+    exports: dict[tuple[str, str], list[str]],
+    measured: dict[tuple[str, str], list[Rehearsal]] | None = None,
+) -> list[dict]:
+    """One row per contract item: area, item, value, status, evidence (list of dicts).
+
+    `measured`: rehearsals run by `exitkit rehearse` (exitkit.plan.measured), evidence of kind `measured`.
+    """
     rows = []
+    measured = measured or {}
     for area, name, item in contract.items():
         exported = exports.get((area, name), [])
         evidence: list[dict] = [{"kind": "export", "text": t} for t in exported]
@@ -187,12 +195,14 @@ def worksheet(contract: Contract, exports: dict[tuple[str, str], list[str]]) -> 
                 evidence.append({"kind": "rehearsal", **r.model_dump(mode="json")})
             if item.document is not None:
                 evidence.append({"kind": "document", **item.document.model_dump(mode="json")})
+        for r in measured.get((area, name), []):
+            evidence.append({"kind": "measured", **r.model_dump(mode="json")})
         rows.append(
             {
                 "area": area,
                 "item": name,
                 "value": None if item is None else item.value,
-                "status": _status(item, exported),
+                "status": _status(item, exported, measured=measured.get((area, name))),
                 "evidence": evidence,
             }
         )

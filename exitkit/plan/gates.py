@@ -38,15 +38,21 @@ class GateResult:
         return d
 
 
-def contract_rehearsal(rows: list[dict], conflicts: list[Conflict], inputs: PlanInputs, candidate: str) -> GateResult:
-    """The contract is frozen (every item has evidence) and rehearsed on the candidate, with no conflict."""
+def contract_rehearsal(
+    rows: list[dict], conflicts: list[Conflict], inputs: PlanInputs, candidate: str, measured: dict | None = None
+) -> GateResult:
+    """The contract is frozen (every item has evidence) and rehearsed on the candidate, with no conflict.
+
+    `measured`: {(area, item): [Rehearsal]} from `exitkit rehearse` runs; they count like attested ones.
+    """
     mine = [c for c in conflicts if c.candidate == candidate]
     blocking = [c.text for c in mine if c.severity == "blocking"]
     unknown = [c.text for c in mine if c.severity == "unknown"]
     checks = [c.text for c in mine if c.severity == "check"]
     failed, passed = [], []
     for area, name, item in inputs.contract.items():
-        last = latest(item.rehearsal, candidate) if item is not None else None
+        attested = item.rehearsal if item is not None else []
+        last = latest([*attested, *(measured or {}).get((area, name), [])], candidate)
         if last is not None:
             (passed if last.result == "pass" else failed).append(
                 f"{area}.{name}: rehearsal {last.result} on {last.date}"

@@ -89,10 +89,18 @@ CREATE TABLE IF NOT EXISTS mm2_offset_syncs (
     upstream_offset BIGINT NOT NULL, downstream_offset BIGINT NOT NULL, seq INTEGER NOT NULL)""",
 }
 
+# `exitkit rehearse`: one row per finished run (written in one INSERT, never part of a run);
+# checks / producer / consumer are the JSON of the rehearsal file at `path` (sha256 of it).
+REHEARSALS = """
+CREATE TABLE IF NOT EXISTS rehearsals (
+    rehearsal_id VARCHAR PRIMARY KEY, workload VARCHAR NOT NULL, platform VARCHAR NOT NULL, bootstrap VARCHAR,
+    started_at TIMESTAMP NOT NULL, duration_s DOUBLE, result VARCHAR NOT NULL, checks VARCHAR NOT NULL,
+    producer VARCHAR, consumer VARCHAR, path VARCHAR, sha256 VARCHAR)"""
+
 # The store's layout version, in `exitkit_meta`. 1: the layout before versions (no
-# `exitkit_meta`); 2: `exitkit_meta` and `source_paths`. Raise it with every change to a table
+# `exitkit_meta`); 2: `exitkit_meta` and `source_paths`; 3: `rehearsals`. Raise it with every change to a table
 # above, and add the step from the previous layout to MIGRATIONS (run in one transaction).
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 META = """
 CREATE TABLE IF NOT EXISTS exitkit_meta (
@@ -115,9 +123,10 @@ SOURCES_V1_COLUMNS = ("source_id", "path", "sha256", "format", "cluster", "loade
 # Layout N -> N + 1: statements run, in order, inside the caller's transaction.
 MIGRATIONS: dict[int, list[str]] = {
     1: [META, SOURCE_PATHS, "INSERT INTO source_paths SELECT source_id, encode(path) FROM sources"],
+    2: [REHEARSALS],
 }
 
-ALL = [SOURCES, METRIC_POINTS]
+ALL = [SOURCES, METRIC_POINTS, REHEARSALS]
 
 
 def ddl() -> list[str]:
