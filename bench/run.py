@@ -274,8 +274,8 @@ def bench_cost(results: dict, runs: int = 200) -> None:
     from exitkit.cost import evaluate
     from exitkit.cost.adapter import cost_inputs, price_overrides
     from exitkit.prices import load_catalog
-    from exitkit.workload.loader import load_workload
     from exitkit.profile.workload import workload_profile
+    from exitkit.workload.loader import load_workload
 
     wl = load_workload(ROOT / "exitkit" / "demo" / "workloads" / "whatif-ingest.yaml")
     inputs, _ = cost_inputs(wl, workload_profile(None, wl))
