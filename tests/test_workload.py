@@ -183,3 +183,36 @@ def test_demo_workloads_validate(path):
 def test_demo_workloads_cover_the_shapes():
     assert len(DEMO) >= 4
     assert any(load_workload(p).what_if for p in DEMO)
+
+
+def test_duplicate_candidate_check_is_linear():
+    """Issue 19 item 11: 200k candidates were a quadratic check (past 100 s); now one pass."""
+    import time
+
+    doc = {"name": "w", "source": {"platform": "msk-standard"}, "region": "us-east-1",
+           "traffic": {"write_rate": 1}, "candidates": ["kafka-ec2"] * 200_000}  # fmt: skip
+    started = time.process_time()
+    with pytest.raises(BadWorkload, match="candidates: lists kafka-ec2 more than once"):
+        parse_workload(doc)
+    assert time.process_time() - started < 30  # generous: the quadratic check took > 100 s
+
+
+def test_yaml_billion_laughs_is_refused_quickly(tmp_path):
+    """Issue 19 item 10: nested aliases (582 bytes → 36 s, 3.1 GB before) are one line, at once."""
+    import time
+
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    p = tmp_path / "laughs.yaml"
+    p.write_text("name: w\n" + "\n".join(levels) + "\n")
+    started = time.process_time()
+    exc = _bad(tmp_path, p.read_text())
+    assert time.process_time() - started < 5
+    assert "aliases expand to more than 100,000 values" in str(exc)
+
+
+def test_yaml_deep_nesting_is_one_line(tmp_path):
+    exc = _bad(tmp_path, "name: w\ntraffic: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert "nested too deeply" in str(exc)
+    exc = _bad(tmp_path, "name: w\ntraffic: " + "[" * 100 + "]" * 100 + "\n")
+    assert "expected at most 64 levels" in str(exc)

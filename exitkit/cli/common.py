@@ -10,6 +10,7 @@ import click
 import pandas as pd
 
 from exitkit.errors import ExitkitError
+from exitkit.safe_output import safe_frame
 
 DB_OPTION = click.option(
     "--db", type=click.Path(dir_okay=False), default=None, envvar="EXITKIT_DB",
@@ -46,7 +47,7 @@ def emit(df: pd.DataFrame, fmt: str, formatters: dict | None = None) -> None:
                 )
         click.echo(json.dumps(out.to_dict(orient="records"), indent=2, default=_json_default))
     elif fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
+        click.echo(safe_frame(df).to_csv(index=False), nl=False)  # no formula injection
     else:
         shown = df.copy()
         for col, f in (formatters or {}).items():

@@ -13,6 +13,7 @@ from openpyxl.styles import Font
 from exitkit.cost.adapter import lines_frame, totals_frame
 from exitkit.prices import catalog_frame
 from exitkit.report.context import ReportContext, headline
+from exitkit.safe_output import safe_cell, safe_frame
 
 USD_FORMAT = '"$"#,##0.00'
 USD_PRICE_FORMAT = '"$"#,##0.000000'
@@ -28,7 +29,7 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
     out = Path(out)
     name = ctx.workload.name
     csv_path = out / f"{name}.costs.csv"
-    lines_frame(ctx.result).to_csv(csv_path, index=False)
+    safe_frame(lines_frame(ctx.result)).to_csv(csv_path, index=False)  # no formula injection
     xlsx_path = write_xlsx(ctx, out / f"{name}.xlsx")
     h = headline(ctx)
     summary = {
@@ -60,13 +61,14 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     sheets = {"Totals": totals, "Cost lines": lines, "Prices": prices, "Projection": projection}
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
+            df = safe_frame(df)  # text that Excel would run as a formula stays text
             df.to_excel(xw, sheet_name=name, index=False)
             _format(xw.book[name], df)
         ws = xw.book["Totals"]
         ws.cell(
             row=len(totals) + 3,
             column=1,
-            value=f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD",
+            value=safe_cell(f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD"),
         )
     return path
 

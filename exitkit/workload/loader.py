@@ -75,8 +75,11 @@ def parse_workload(text: str | dict, path: str = "<workload>") -> Workload:
     node = None
     if isinstance(text, str):
         try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)  # composing builds no objects
+            _check_shape(path, node)  # aliases and nesting bounded before anything is built
             data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except RecursionError:
+            raise _bad(path, None, None, f"YAML nested too deeply; expected at most {MAX_DEPTH} levels") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             what = getattr(exc, "problem", None) or str(exc)
@@ -238,6 +241,39 @@ def workload_json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "exitkit workload"
     return schema
+
+
+# Bounds on a workload file's YAML shape (issue 19): a 582-byte "billion laughs" file of nested
+# aliases expands to millions of nodes (36 s and 3.1 GB before the first error was reported), and
+# deep nesting overflows Python's stack. Real workload files are a few hundred nodes, 6 levels deep.
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+
+
+def _check_shape(path: str, root: yaml.Node | None) -> None:
+    """Refuse YAML whose aliases expand past MAX_NODES nodes or that nests deeper than MAX_DEPTH."""
+    if root is None:
+        return
+    size: dict[int, int] = {}  # expanded node count per node (an alias points at a shared node)
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _bad(path, node.start_mark.line + 1, None, f"YAML nested too deeply; expected at most {MAX_DEPTH} levels")
+        children = (
+            [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode)
+            else list(node.value) if isinstance(node, yaml.SequenceNode) else []
+        )  # fmt: skip
+        if done:
+            size[id(node)] = 1 + sum(size[id(c)] for c in children)
+            if size[id(node)] > MAX_NODES:
+                raise _bad(path, node.start_mark.line + 1, None,
+                           f"YAML aliases expand to more than {MAX_NODES:,} values; expected a plain workload file")  # fmt: skip
+            continue
+        if id(node) in size:
+            continue
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in size)
 
 
 def _fill_enums(node: Any) -> None:

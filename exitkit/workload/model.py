@@ -9,6 +9,7 @@ See docs/workloads.md and templates/workload.yaml.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -217,7 +218,7 @@ class Workload(Strict):
                 "selects nothing and traffic.write_rate is not set; expected topic globs to measure, "
                 "or traffic.write_rate for a what-if workload",
             )
-        dup = sorted({c for c in self.candidates if self.candidates.count(c) > 1})
+        dup = sorted(c for c, n in Counter(self.candidates).items() if n > 1)  # linear: 200k ids in ms
         if dup:
             raise field_error("candidates", f"lists {', '.join(dup)} more than once")
         return self

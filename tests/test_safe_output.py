@@ -1,0 +1,61 @@
+"""CSV / spreadsheet formula injection (issue 19 item 1): user strings never become live formulas."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+from click.testing import CliRunner
+
+from exitkit.cli import cli
+from exitkit.ingest import ingest
+from exitkit.report.context import load_context
+from exitkit.report.data import write_data_files
+from exitkit.safe_output import safe_cell
+
+EVIL = '=HYPERLINK("http://evil.example/x","click")'
+
+
+def test_safe_cell_follows_owasp():
+    for bad in ("=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert safe_cell(bad) == "'" + bad
+    assert safe_cell("payments") == "payments" and safe_cell(-5.0) == -5.0 and safe_cell(None) is None
+
+
+def test_profile_csv_neutralises_a_formula_topic_and_keeps_numbers(tmp_path):
+    # a Prometheus text export whose topic label is a formula (labels are free text in exports)
+    f = tmp_path / "evil.prom"
+    lines = [
+        "# TYPE kafka_server_brokertopicmetrics_bytesin_total counter",
+        *(f'kafka_server_brokertopicmetrics_bytesin_total{{topic="{t}"}} {v} {ts}'
+          for ts, v in ((1_700_000_000_000, 0), (1_700_000_060_000, 6000)) for t in (EVIL.replace('"', '\\"'), "-cmd")),
+    ]  # fmt: skip
+    f.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "s.duckdb"
+    ingest([f], db, cluster="c1", progress=False)
+    res = CliRunner().invoke(cli, ["profile", "--db", str(db), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(io.StringIO(res.output)))
+    by_topic = {r["topic"]: r for r in rows}
+    assert set(by_topic) == {"'" + EVIL, "'-cmd"}
+    assert float(by_topic["'-cmd"]["write_bytes_per_s_mean"]) == 100.0  # 6000 B over 60 s: still a number
+
+
+def test_workbook_and_costs_csv_hold_text_not_formulas(tmp_path):
+    wl = tmp_path / "w.yaml"
+    wl.write_text(
+        f"name: evil\ntitle: '{EVIL}'\nsource: {{platform: msk-standard}}\nregion: us-east-1\n"
+        "traffic: {write_rate: 1 MiB/s, fan_out: 1, retention: 1d}\ncandidates: [kafka-ec2]\n"
+    )
+    ctx = load_context(str(wl))
+    write_data_files(ctx, tmp_path)
+    book = openpyxl.load_workbook(tmp_path / "evil.xlsx")
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
+    note = [c.value for c in book["Totals"]["A"] if isinstance(c.value, str) and "Workload:" in c.value]
+    assert note and EVIL in note[0]
+    totals = [c.value for c in book["Totals"]["D"][1:3]]
+    assert all(isinstance(v, (int, float)) for v in totals)  # money stays numeric
