@@ -452,3 +452,19 @@ def platform_names(ids: Iterable[str]) -> dict[str, str]:
         with suppress(Exception):
             out[pid] = get_platform(pid).name
     return out
+
+
+
+def known_value(v) -> bool:
+    """Not None, NA or NaN: a value the widgets can show."""
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
+
+
+def html_table(rows: list[tuple[str, str]], caption: str = "") -> str:
+    """A two-column key/value table (escaped), for the widgets' summaries."""
+    cap = f"<caption style='text-align:left;font-weight:600'>{html.escape(caption)}</caption>" if caption else ""
+    body = "".join(
+        f"<tr><td style='text-align:left;padding-right:1em'>{html.escape(k)}</td><td style='text-align:right'>{html.escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    return f"<table>{cap}<tbody>{body}</tbody></table>"

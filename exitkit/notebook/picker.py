@@ -23,6 +23,7 @@ import yaml
 
 from exitkit import platforms
 from exitkit.errors import BadWorkload
+from exitkit.notebook.helpers import html_table, known_value
 from exitkit.profile.workload import WorkloadProfile, driver_labels, select_topics, workload_profile
 from exitkit.units import human_bytes, human_duration_ms, human_rate
 from exitkit.workload.loader import load_workload, parse_workload
@@ -33,19 +34,6 @@ __all__ = ["TopicPicker", "guess_platform", "topic_glob"]
 e = html.escape
 
 
-
-
-def _known(v) -> bool:
-    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
-
-
-def _html_table(rows: list[tuple[str, str]], caption: str = "") -> str:
-    cap = f"<caption style='text-align:left;font-weight:600'>{e(caption)}</caption>" if caption else ""
-    body = "".join(
-        f"<tr><td style='text-align:left;padding-right:1em'>{e(k)}</td><td style='text-align:right'>{e(v)}</td></tr>"
-        for k, v in rows
-    )
-    return f"<table>{cap}<tbody>{body}</tbody></table>"
 
 
 # --- topic picker -----------------------------------------------------------------------
@@ -191,9 +179,9 @@ class TopicPicker:
 
     # -- the table
     def _option_label(self, r) -> str:
-        write = human_rate(float(r.write_bytes_per_s_mean)) if _known(r.write_bytes_per_s_mean) else "—"
-        fan = f"{float(r.fan_out):.2f}×" if _known(r.fan_out) else "—"
-        kept = human_bytes(float(r.retained_bytes)) if _known(r.retained_bytes) else "—"
+        write = human_rate(float(r.write_bytes_per_s_mean)) if known_value(r.write_bytes_per_s_mean) else "—"
+        fan = f"{float(r.fan_out):.2f}×" if known_value(r.fan_out) else "—"
+        kept = human_bytes(float(r.retained_bytes)) if known_value(r.retained_bytes) else "—"
         return f"{r.pick_label}  ·  write {write}  ·  fan-out {fan}  ·  kept {kept}  ·  {r.driver or '—'}"
 
     def visible(self) -> list[tuple[str, str]]:
@@ -335,7 +323,7 @@ class TopicPicker:
         rows = self._df.iloc[[self._pos[k] for k in self.selected]]
 
         def total(col, fmt):
-            vals = [float(v) for v in rows[col] if _known(v)]
+            vals = [float(v) for v in rows[col] if known_value(v)]
             return fmt(sum(vals)) if vals else "—"
 
         return [
@@ -350,9 +338,9 @@ class TopicPicker:
         n = len(self._selected)
         title = f"Selected: {n} topic{'s' if n != 1 else ''}" + (" (updating…)" if busy else "")
         if error:
-            return _html_table([("", "")], title) + f"<div style='color:#B00020'>{e(error)}</div>"
+            return html_table([("", "")], title) + f"<div style='color:#B00020'>{e(error)}</div>"
         if p is None:
-            return _html_table(self._row_sums() if n else [], title)
+            return html_table(self._row_sums() if n else [], title)
 
         def rate(v):
             return human_rate(v) if v is not None else "—"
@@ -377,7 +365,7 @@ class TopicPicker:
             ("sizing driver", p.driver or "—"),
         ]
         notes = "".join(f"<li>{e(x)}</li>" for x in p.notes)
-        return _html_table(rows, title) + (f"<ul><small>{notes}</small></ul>" if notes else "")
+        return html_table(rows, title) + (f"<ul><small>{notes}</small></ul>" if notes else "")
 
     # -- writing
     def _show_status(self) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import duckdb
 import ipywidgets as w
-import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 from IPython import get_ipython
@@ -38,19 +37,6 @@ scenario_inputs = what_if  # the notebook's name for the same rules
 e = html.escape
 
 
-
-
-def _known(v) -> bool:
-    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
-
-
-def _html_table(rows: list[tuple[str, str]], caption: str = "") -> str:
-    cap = f"<caption style='text-align:left;font-weight:600'>{e(caption)}</caption>" if caption else ""
-    body = "".join(
-        f"<tr><td style='text-align:left;padding-right:1em'>{e(k)}</td><td style='text-align:right'>{e(v)}</td></tr>"
-        for k, v in rows
-    )
-    return f"<table>{cap}<tbody>{body}</tbody></table>"
 
 
 # --- topic picker -----------------------------------------------------------------------
