@@ -3,7 +3,8 @@ empty folder outside the checkout, runs `exitkit demo` and `exitkit report` to c
 
 Offline: the wheel is installed with `--no-deps --no-index`; its dependencies come from this test
 environment's site-packages, added to the new environment by a `.pth` path line (which does not
-run this environment's own `.pth` files, so the editable install of the checkout stays out).
+run this environment's own `.pth` files, so the editable install of the checkout stays out), and
+their data files (nbconvert's templates) from this environment's `share/jupyter` via JUPYTER_PATH.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ def installed(tmp_path_factory):
          base, env)  # fmt: skip
     env["PATH"] = f"{target / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env["EXITKIT_CACHE"] = str(base / "cache")
+    # The dependencies' data files (nbconvert's base templates, the ipykernel kernelspec) live under
+    # this environment's prefix; a normal `pip install exitkit` puts them under the new venv's.
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     return py, env
 
 
@@ -62,7 +66,6 @@ def test_the_wheel_imports_exitkit_from_itself_not_the_checkout(installed, tmp_p
     assert data == ["True", "True", "5"]
 
 
-@pytest.mark.skip(reason="fails in the installed wheel; under investigation (issue 14 note)")
 def test_demo_and_a_what_if_report_run_from_an_empty_folder(installed, tmp_path):
     py, env = installed
     exitkit = str(Path(py).parent / "exitkit")
