@@ -194,7 +194,9 @@ def test_customer_account_data_plane_fails_on_vendor_account_platform():
     assert "data_plane: required customer-account; confluent-enterprise: vendor-account" in gate.reason
     assert plan.recommendations["confluent-enterprise"]["decision"] == "stay"
     assert by["kafka-ec2-tiered"]["data_boundary"].status == "pass"
-    assert by["automq-byoc"]["data_boundary"].status == "pass"  # data plane in your account (AutoMQ BYOC commercial docs, docs.automq.com)
+    assert (
+        by["automq-byoc"]["data_boundary"].status == "pass"
+    )  # data plane in your account (AutoMQ BYOC commercial docs, docs.automq.com)
     assert by["msk-standard"]["data_boundary"].status == "fail"  # AWS service-managed VPC: cloud-provider
 
 

@@ -106,7 +106,9 @@ def test_a_store_of_the_last_release_is_migrated_forward_in_the_load_transaction
     (rep,) = ingest([PROM], db, progress=False)
     assert rep.status == "loaded" and rep.source_id == 2
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT value FROM exitkit_meta WHERE key = 'layout_version'").fetchone() == (str(LAYOUT_VERSION),)
+    assert con.execute("SELECT value FROM exitkit_meta WHERE key = 'layout_version'").fetchone() == (
+        str(LAYOUT_VERSION),
+    )
     assert con.execute("SELECT source_id, path FROM sources ORDER BY 1").fetchall() == [
         (1, "old/f.json"),
         (2, str(PROM)),

@@ -106,4 +106,3 @@ class Export:
 def json_bytes(obj: Any) -> bytes:
     """JSON as written by the collectors: indented one space, newline-terminated, UTF-8."""
     return json.dumps(obj, indent=1, ensure_ascii=False).encode() + b"\n"
-

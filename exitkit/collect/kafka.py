@@ -132,7 +132,6 @@ class _Run:
     def result(self, future, what: str):
         """A future's result within the time budget; a refusal becomes `_Unavailable`."""
 
-
         try:
             return future.result(timeout=self.timeout_s + 5)
         except FutureTimeout:
@@ -366,7 +365,6 @@ class _Run:
         )
 
     def _acls(self) -> None:
-
         flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None, AclOperation.ANY,
                                AclPermissionType.ANY)  # fmt: skip
         bindings = self.result(self.admin.describe_acls(flt, request_timeout=self.timeout_s), "DescribeAcls")

@@ -99,7 +99,9 @@ def _elastic(platform: str, tier: str, inputs: CostInputs, catalog: Catalog) -> 
     return Estimate(out.lines, s)
 
 
-@register("confluent-standard", ingress_key="confluent.standard.ingress_per_gib",
+@register(
+    "confluent-standard",
+    ingress_key="confluent.standard.ingress_per_gib",
     egress_key="confluent.standard.egress_per_gib",
 )
 def confluent_standard(inputs: CostInputs, catalog: Catalog) -> Estimate:
@@ -107,7 +109,9 @@ def confluent_standard(inputs: CostInputs, catalog: Catalog) -> Estimate:
     return _elastic("confluent-standard", "standard", inputs, catalog)
 
 
-@register("confluent-enterprise", ingress_key="confluent.enterprise.ingress_per_gib",
+@register(
+    "confluent-enterprise",
+    ingress_key="confluent.enterprise.ingress_per_gib",
     egress_key="confluent.enterprise.egress_per_gib",
 )
 def confluent_enterprise(inputs: CostInputs, catalog: Catalog) -> Estimate:
@@ -133,7 +137,9 @@ def _size_dedicated(ctx: Ctx) -> Sizing:
     return size_units("CKU", None, needs, minimum=minimum)
 
 
-@register("confluent-dedicated", ingress_key="confluent.dedicated.ingress_per_gib",
+@register(
+    "confluent-dedicated",
+    ingress_key="confluent.dedicated.ingress_per_gib",
     egress_key="confluent.dedicated.egress_per_gib",
 )
 def confluent_dedicated(inputs: CostInputs, catalog: Catalog) -> Estimate:

@@ -178,7 +178,9 @@ def _size_serverless(ctx: Ctx) -> Sizing:
     return size_units("clusters", None, needs, minimum=1)
 
 
-@register("msk-serverless", ingress_key="msk.serverless.ingress_per_gib",
+@register(
+    "msk-serverless",
+    ingress_key="msk.serverless.ingress_per_gib",
     egress_key="msk.serverless.egress_per_gib",
 )
 def msk_serverless(inputs: CostInputs, catalog: Catalog) -> Estimate:

@@ -67,6 +67,7 @@ def resolve_workload(p: str | Path) -> Path:
     except FileNotFoundError:
         return path
 
+
 # Sub-folders per cluster and what writes them.
 PARTS: dict[str, tuple[str, ...]] = {
     "lkc-demo01": ("metrics", "cli"),

@@ -113,7 +113,6 @@ def _gunzip(path: Path, limit: int, check_head: Callable[[bytes], None] | None) 
         return out.getvalue()
 
 
-
 @dataclass(frozen=True)
 class Source:
     """One input file: its path as given, its decompressed bytes, and the caller's hints."""

@@ -320,8 +320,6 @@ def _scratch():
     """This thread's private in-memory DuckDB (one thread each: the driver reads files in parallel)."""
     con = getattr(_LOCAL, "con", None)
     if con is None:
-
-
         con = _LOCAL.con = duckdb.connect(
             ":memory:",
             config={"threads": 1, "memory_limit": f"{SCRATCH_MIN_MEMORY >> 20}MiB", "temp_directory": spill_dir()},

@@ -454,7 +454,6 @@ def platform_names(ids: Iterable[str]) -> dict[str, str]:
     return out
 
 
-
 def known_value(v) -> bool:
     """Not None, NA or NaN: a value the widgets can show."""
     return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))

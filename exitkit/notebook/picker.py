@@ -34,8 +34,6 @@ __all__ = ["TopicPicker", "guess_platform", "topic_glob"]
 e = html.escape
 
 
-
-
 # --- topic picker -----------------------------------------------------------------------
 
 

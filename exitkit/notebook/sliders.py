@@ -37,8 +37,6 @@ scenario_inputs = what_if  # the notebook's name for the same rules
 e = html.escape
 
 
-
-
 # --- topic picker -----------------------------------------------------------------------
 
 

@@ -110,7 +110,6 @@ def build_plan(
     inputs = plan_inputs(workload)
     unpriced: dict[str, list[str]] = {}
     if cost_result is not None and hasattr(cost_result, "result"):  # an exitkit.cost.adapter.WorkloadCost
-
         unpriced = incomplete_platforms(cost_result)
         cost_result = cost_result.result
     source = workload.source.platform
@@ -217,7 +216,9 @@ def _evidence_text(ev: list[dict]) -> str:
         elif e["kind"] == "rehearsal":
             parts.append(f"rehearsal {e['result']} {e['date']}" + (f" ({e['platform']})" if e.get("platform") else ""))
         elif e["kind"] == "measured":
-            parts.append(f"measured {e['result']} {e['date']} ({e['platform']}): {e['note'].removeprefix('measured: ')}")
+            parts.append(
+                f"measured {e['result']} {e['date']} ({e['platform']}): {e['note'].removeprefix('measured: ')}"
+            )
         else:
             parts.append(f"document: {e['ref']}")
     return "; ".join(parts) or "— missing —"

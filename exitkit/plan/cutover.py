@@ -38,7 +38,10 @@ DEFAULT_STALENESS: dict[str, tuple[float | None, str]] = {
         "emit.checkpoints.interval.seconds 60 + sync.group.offsets.interval.seconds 60 "
         "(Apache Kafka source, MirrorCheckpointConfig.java defaults, github.com/apache/kafka connect/mirror)",
     ),
-    "cluster-linking": (30.0, "consumer.offset.sync.ms, default believed 30 s [unverified] (Cluster Linking FAQ, docs.confluent.io/platform/current/multi-dc-deployments/cluster-linking/faqs-cp.html)"),
+    "cluster-linking": (
+        30.0,
+        "consumer.offset.sync.ms, default believed 30 s [unverified] (Cluster Linking FAQ, docs.confluent.io/platform/current/multi-dc-deployments/cluster-linking/faqs-cp.html)",
+    ),
     "msk-replicator": (None, "MSK Replicator offset-sync interval not documented in our notes"),
     "automq-linking": (None, "AutoMQ Kafka Linking offset-sync interval not documented in our notes"),
 }

@@ -130,7 +130,6 @@ def select_topics(
     if isinstance(con_or_profile_df, pd.DataFrame):
         df = con_or_profile_df
     else:
-
         df = topic_profile(con_or_profile_df)
     pairs = sorted({(str(c), str(t)) for c, t in zip(df["cluster"], df["topic"], strict=True) if t is not None})
     chosen: set[tuple[str, str]] = set()

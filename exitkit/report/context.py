@@ -56,7 +56,6 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     wl = load_workload(path)
 
     if wl.topics:
-
         with open_store(db or None) as con:
             prof = topic_profile(con)  # once: the workload profile and the plan both select from it
             wc = workload_cost(wl, con, profile_df=prof)

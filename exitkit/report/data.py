@@ -68,7 +68,9 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
         ws.cell(
             row=len(totals) + 3,
             column=1,
-            value=safe_cell(f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD"),
+            value=safe_cell(
+                f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD"
+            ),
         )
     return path
 

@@ -189,8 +189,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-
-
 def field_error(field: str, message: str) -> PydanticCustomError:
     """A validation error that names the field as the user wrote it (`traffic.write_peak`)."""
     return PydanticCustomError("exitkit_field", "{field} {message}", {"field": field, "message": message})

@@ -158,8 +158,6 @@ def _dotted(loc: tuple) -> str:
     return out
 
 
-
-
 def _describe(err: dict) -> tuple[str, str]:
     """(dotted field, human message) for one pydantic error."""
     loc, kind, msg, value = err["loc"], err["type"], err["msg"], err.get("input")
@@ -259,7 +257,9 @@ def _check_shape(path: str, root: yaml.Node | None) -> None:
     while stack:
         node, depth, done = stack.pop()
         if depth > MAX_DEPTH:
-            raise _bad(path, node.start_mark.line + 1, None, f"YAML nested too deeply; expected at most {MAX_DEPTH} levels")
+            raise _bad(
+                path, node.start_mark.line + 1, None, f"YAML nested too deeply; expected at most {MAX_DEPTH} levels"
+            )
         children = (
             [c for kv in node.value for c in kv] if isinstance(node, yaml.MappingNode)
             else list(node.value) if isinstance(node, yaml.SequenceNode) else []

@@ -66,9 +66,7 @@ class Traffic(Strict):
     def _peak_not_below_mean(self) -> Traffic:
         w, p95, peak = self.write_rate, self.write_p95, self.write_peak
         if w is not None and peak is not None and peak < w:
-            raise field_error(
-                "traffic.write_peak", "is lower than traffic.write_rate; expected a peak ≥ the mean rate"
-            )
+            raise field_error("traffic.write_peak", "is lower than traffic.write_rate; expected a peak ≥ the mean rate")
         if p95 is not None and peak is not None and peak < p95:
             raise field_error("traffic.write_peak", "is lower than traffic.write_p95; expected a peak ≥ the p95 rate")
         return self
@@ -90,9 +88,7 @@ class Recovery(Strict):
 
 class Migration(Strict):
     dual_run_months: NonNegative = Field(2, description="Months source and destination run side by side.")
-    tool: Tool = Field(
-        "mirrormaker2", description="Replication tool for the migration sync."
-    )
+    tool: Tool = Field("mirrormaker2", description="Replication tool for the migration sync.")
 
 
 class Labor(Strict):
@@ -256,7 +252,3 @@ def _catalog_unit(key: str) -> str | None:
         return load_catalog().get(key).unit
     except BadPrice:
         return None
-
-
-
-
