@@ -66,3 +66,8 @@ class CollectError(ExitkitError):
 
 class CredentialError(CollectError):
     """Missing, expired or refused credentials; the message names where they come from."""
+
+
+class OutputError(ExitkitError):
+    """An output that cannot be written: the folder is read-only or in use, or a value in it is not a
+    finite number (an input out of range got through; nothing is written rather than a wrong number)."""

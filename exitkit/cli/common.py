@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 
 import click
 import pandas as pd
 
 from exitkit.errors import ExitkitError
-from exitkit.safe_output import safe_frame
+from exitkit.safe_output import safe_frame, strict_json
 
 DB_OPTION = click.option(
     "--db", type=click.Path(dir_okay=False), default=None, envvar="EXITKIT_DB",
@@ -45,9 +44,9 @@ def emit(df: pd.DataFrame, fmt: str, formatters: dict | None = None) -> None:
                 out[col] = out[col].map(
                     lambda v: None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat() + "Z"
                 )
-        click.echo(json.dumps(out.to_dict(orient="records"), indent=2, default=_json_default))
+        click.echo(strict_json(out.to_dict(orient="records"), "JSON output", indent=2, default=_json_default))
     elif fmt == "csv":
-        click.echo(safe_frame(df).to_csv(index=False), nl=False)  # no formula injection
+        click.echo(safe_frame(df, "CSV output").to_csv(index=False), nl=False)  # no formula injection
     else:
         shown = df.copy()
         for col, f in (formatters or {}).items():

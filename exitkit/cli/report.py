@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from exitkit.cli.common import DB_OPTION, emit, user_errors
+from exitkit.errors import OutputError
 
 
 @click.command()
@@ -69,7 +70,11 @@ def demo(out_dir: str, jobs: int | None) -> None:
     )
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "exports").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot write the demo here ({exc.strerror or exc}); choose another --out") from None
     exports = out / "exports"
     started = time.perf_counter()
     click.echo(f"writing the demo estate ({', '.join(DEMO_CLUSTERS)}) to {exports} …")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -12,6 +11,7 @@ from exitkit.cost.lines import CostLine
 from exitkit.cost.migration import migration_lines
 from exitkit.cost.registry import PLATFORMS, get_platform
 from exitkit.prices import Catalog
+from exitkit.safe_output import strict_json
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class CostResult:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+        return strict_json(self.to_dict(), f"cost of {self.workload!r}", indent=indent, ensure_ascii=False)
 
 
 def evaluate(

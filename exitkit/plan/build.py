@@ -8,7 +8,6 @@ duplicates, offset validation) → gates per candidate → recommendations.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from exitkit.plan.catalog import BOUNDARY_PLANES, boundaries, capabilities
 from exitkit.plan.contract import conflicts, export_evidence, requirements, scope_of, worksheet
 from exitkit.plan.cutover import DEFAULT_STALENESS, duplicates, moments, offset_validation, rollback_window
 from exitkit.plan.measured import measured_by_item, measured_runs
+from exitkit.safe_output import strict_json
 from exitkit.workload.model import Workload
 from exitkit.workload.sections import AREAS, GATES, plan_inputs
 
@@ -75,7 +75,7 @@ class Plan:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_json_default)
+        return strict_json(self.to_dict(), "plan", indent=indent, ensure_ascii=False, default=_json_default)
 
 
 def _json_default(v):

@@ -16,13 +16,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from filelock import FileLock, Timeout
 from tqdm import tqdm
 
+from exitkit.errors import OutputError, shown_path
+from exitkit.safe_output import strict_json
 from exitkit.workload.loader import load_workload
 
 DEFAULT_TIMEOUT_S = 600
@@ -52,7 +57,55 @@ def run_reports(
     """
     out = Path(out).resolve()
     nb = str(Path(notebook).resolve()) if notebook else None
-    out.mkdir(parents=True, exist_ok=True)
+    with output_folder(out):
+        return _run_all(workloads, db, out, jobs, timeout_s, progress, nb)
+
+
+LOCK_NAME = ".exitkit-report.lock"
+
+
+@contextmanager
+def output_folder(out: Path) -> Iterator[Path]:
+    """Hold `out` for one run: created if missing, writable, and locked against a second
+    `exitkit report` writing into it at the same time (which would interleave files and leave an
+    index that matches neither run). The second run refuses at once with one line."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(out / LOCK_NAME, timeout=0)
+        lock.acquire()
+    except Timeout:
+        raise OutputError(
+            f"{shown_path(out)}: another `exitkit report` is writing into this folder; "
+            "wait for it to finish, or choose another --out"
+        ) from None
+    except OSError as exc:
+        raise OutputError(
+            f"{shown_path(out)}: cannot write reports here ({exc.strerror or exc}); choose another --out"
+        ) from None
+    try:
+        yield out
+    finally:
+        lock.release()  # the lock file stays (deleting it would race a run that just opened it)
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader (or a
+    crash) sees the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _run_all(
+    workloads: list[str | Path], db: str | Path | None, out: Path, jobs: int | None, timeout_s: float,
+    progress: bool | None, nb: str | None,
+) -> list[dict]:  # fmt: skip
     db_abs = str(Path(db).resolve()) if db else None
     paths = [Path(w).resolve() for w in workloads]
     results: list[dict | None] = [None] * len(paths)
@@ -179,16 +232,11 @@ def write_summary(results: list[dict], out: Path) -> Path:
         "recommendation",
         "workload",
     )
-    path.write_text(
-        json.dumps(
-            {
-                "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "workloads": [{k: r.get(k) for k in keep} for r in results],
-            },
-            indent=2,
-        )
-    )
-    return path
+    doc = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "workloads": [{k: r.get(k) for k in keep} for r in results],
+    }
+    return write_atomic(path, strict_json(doc, "summary.json", indent=2))
 
 
 def write_index(results: list[dict], out: Path) -> Path:
@@ -230,8 +278,7 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} .m {{ color: #
 <table><thead><tr><th>Workload</th><th>Status</th><th>Cheapest candidate</th><th>Monthly savings vs today</th><th>Recommendation</th><th>Readiness gates</th><th>Error</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table></body></html>"""
     path = out / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(path, page)
 
 
 def _nb_link(r: dict) -> str:

@@ -4,7 +4,6 @@ from the one evaluation it renders, so the files and the HTML always agree."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +12,7 @@ from openpyxl.styles import Font
 from exitkit.cost.adapter import lines_frame, totals_frame
 from exitkit.prices import catalog_frame
 from exitkit.report.context import ReportContext, headline
-from exitkit.safe_output import safe_cell, safe_frame
+from exitkit.safe_output import safe_cell, safe_frame, strict_json
 
 USD_FORMAT = '"$"#,##0.00'
 USD_PRICE_FORMAT = '"$"#,##0.000000'
@@ -29,7 +28,7 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
     out = Path(out)
     name = ctx.workload.name
     csv_path = out / f"{name}.costs.csv"
-    safe_frame(lines_frame(ctx.result)).to_csv(csv_path, index=False)  # no formula injection
+    safe_frame(lines_frame(ctx.result), csv_path.name).to_csv(csv_path, index=False)  # no formula injection
     xlsx_path = write_xlsx(ctx, out / f"{name}.xlsx")
     h = headline(ctx)
     summary = {
@@ -40,7 +39,7 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
         "recommendation": h["recommendation"],
         "gates": h["gates"],
     }
-    summary_path(out, name).write_text(json.dumps(summary))
+    summary_path(out, name).write_text(strict_json(summary, f"{name}.summary.json"))
     return summary
 
 
@@ -61,7 +60,7 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     sheets = {"Totals": totals, "Cost lines": lines, "Prices": prices, "Projection": projection}
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
-            df = safe_frame(df)  # text that Excel would run as a formula stays text
+            df = safe_frame(df, f"{path.name} sheet {name!r}")  # formulas stay text; no infinities
             df.to_excel(xw, sheet_name=name, index=False)
             _format(xw.book[name], df)
         ws = xw.book["Totals"]
