@@ -31,6 +31,9 @@ TESTS = [
     "tests/test_batch_faults.py",
     "tests/test_security.py",
     "tests/test_security_browser.py",
+    "tests/test_safe_output.py",
+    "tests/test_outputs_strict.py",
+    "tests/test_workload.py",
 ]
 
 # Defects the fuzz, fault and security tests found, and their fixes (kept with the generator so
@@ -131,6 +134,26 @@ DEFECTS: list[dict[str, str]] = [
         "fix": "repeats counted once or refused with the line; streamed, limited gunzip "
         "(EXITKIT_MAX_DECOMPRESSED); 'not a regular file'; `source_paths` bytes; ISO times; the three "
         "outputs read; a note naming both files and the size of the disagreement",
+        "status": "fixed",
+    },
+    {
+        "found_by": "adversarial pass (issue 19: outputs)",
+        "defect": "a topic, group or title beginning with `=`, `+`, `-`, `@`, tab or CR became a live formula in "
+        "CSV and xlsx (openpyxl stores any `=` string as a formula); a finite input that overflowed printed "
+        "`$inf`, JSON `Infinity` and `NaN` (not JSON); `report --out` on a read-only place gave an `OSError` "
+        "traceback; two reports into one folder interleaved, with `index.html`/`summary.json` half-written",
+        "fix": "`exitkit.safe_output`: OWASP CSV-injection quoting in every CSV/xlsx writer, numbers kept "
+        "numeric; `strict_json` (NaN → null, an infinity refused with its JSON path) for every JSON written; "
+        "infinite CSV/xlsx cells refused with column and row; one-line `OutputError`; a `filelock` lock "
+        "on the output folder (second run refuses); fleet files written to a temporary file and renamed",
+        "status": "fixed",
+    },
+    {
+        "found_by": "adversarial pass (issue 19: YAML and scale)",
+        "defect": "a 582-byte YAML alias bomb took 36 s and 3.1 GB before its unknown key was reported; deep "
+        "nesting raised `RecursionError`; 200k candidates took over 100 s (quadratic duplicate check)",
+        "fix": "the workload loader refuses nesting deeper than 64 and documents over 100,000 nodes (aliases "
+        "counted as expanded), one line each; the duplicate check is linear (a Counter)",
         "status": "fixed",
     },
     {
