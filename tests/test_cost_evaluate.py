@@ -72,10 +72,13 @@ def test_json_shape(catalog):
     assert [p["platform"] for p in doc["platforms"]] == ["confluent-dedicated", "kafka-ec2", "automq-byoc"]
     for p in doc["platforms"]:
         assert set(p) >= {"platform", "name", "monthly_usd", "one_time_usd", "lines"}
-        assert set(p["monthly_usd"]) == {"steady", "abnormal", "total"}
-        assert set(p["one_time_usd"]) == {"migration"}
+        # issue 15 added fields (never renamed): known_total/known_migration, incomplete, missing_prices
+        assert set(p["monthly_usd"]) == {"steady", "abnormal", "total", "known_total"}
+        assert set(p["one_time_usd"]) == {"migration", "known_migration"}
+        assert {"incomplete", "missing_prices", "cash_flow", "payback_month"} <= set(p)
         for ln in p["lines"]:
             assert set(ln) == {
+                "unpriced",
                 "state",
                 "path",
                 "item",
@@ -105,9 +108,11 @@ def test_migration_lines_mirrormaker2(catalog):
         if ln.state == "migration"
     }
     moved = D + 2 * WG  # retained + 2 months of writes
+    # issue 15: the target's dual-run line is gone (its run is counted once, in the cash flow);
+    # labour for the move is added: 0.5 FTE × 2 months × 2087/12 h at $120/h
     expected = {
         "Dual run: source platform steady cost (confluent-dedicated)": (2, DEDICATED_STEADY),
-        "Dual run: target platform steady cost (kafka-ec2)": (2, KAFKA_EC2_STEADY),
+        "Engineer hours for the move": (0.5 * 2 * 2087 / 12, 120),
         # max(2, ceil(20 MiB/s / 50 MiB/s per worker)) = 2 workers × 730 h × 2 months
         "MirrorMaker 2 worker hours (m7g.xlarge)": (2 * 730 * 2, 0.1632),
         "Cross-AZ transfer (MirrorMaker 2 sync)": (moved * 2 * 2 / 3, 0.02),  # read + write legs
@@ -127,7 +132,10 @@ def test_migration_managed_tools_and_target_ingress(catalog):
     assert mig["MSK Replicator data replicated"].quantity == pytest.approx(D + WG)
     assert mig["Target ingress, initial copy (warpstream-byoc)"].quantity == pytest.approx(D)
     assert not any("Source egress" in i for i in mig)  # MSK has no per-GiB egress meter
-    assert "unpriced (0 until overridden): msk.replicator.hour, msk.replicator.per_gib" in " ".join(res.warnings)
+    assert "no published price for msk.replicator.hour, msk.replicator.per_gib" in " ".join(res.warnings)
+    wsb = res.platform("warpstream-byoc")  # an unpriced tool line makes the platform incomplete
+    assert wsb.incomplete and wsb.migration_incomplete and not wsb.monthly_incomplete
+    assert wsb.missing_prices == ["msk.replicator.hour", "msk.replicator.per_gib"]
     cl = evaluate(golden(migration=CostMigration(2, "cluster-linking")), catalog, ["confluent-enterprise"])
     items = {ln.item for ln in cl.platform("confluent-enterprise").lines if ln.state == "migration"}
     assert {"Cluster link hours", "Cluster link data mirrored"} <= items

@@ -21,6 +21,7 @@ from exitkit.cost import (
     CostRecovery,
     CostResult,
     CostTraffic,
+    cash_flows,
     evaluate,
 )
 from exitkit.prices import Catalog, load_catalog
@@ -103,8 +104,16 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
                 zone_failover=a.recovery.zone_failover,
                 consumer_replay=CostConsumerReplay(per_year=replay.per_year, hours_of_data=replay.hours_of_data),
             ),
-            migration=CostMigration(dual_run_months=a.migration.dual_run_months, tool=a.migration.tool),
-            labor=CostLabor(hourly_rate=a.labor.hourly_rate, hours_per_month=dict(a.labor.hours_per_month)),
+            migration=CostMigration(
+                dual_run_months=a.migration.dual_run_months, tool=a.migration.tool, labor_hours=a.migration.labor_hours
+            ),
+            labor=CostLabor(
+                hourly_rate=a.labor.hourly_rate,
+                hours_per_month=dict(a.labor.hours_per_month),
+                hours_per_fte_month=a.labor.hours_per_fte_month,
+            ),
+            compression_ratio=a.compression_ratio,
+            discount_rate=a.discount_rate,
         )
         inputs = CostInputs(
             traffic=traffic,
@@ -134,28 +143,40 @@ def workload_cost(
     inputs, notes = cost_inputs(workload, wp)
     cat = catalog or load_catalog(overrides=price_overrides(workload))
     result = evaluate(inputs, cat, list(workload.candidates))
+    result = result.with_cash_flows(cash_flows(inputs, cat, list(workload.candidates), result=result))
     return WorkloadCost(workload, wp, inputs, cat, result, tuple(list(wp.notes) + notes))
 
 
-def incomplete_platforms(wc: WorkloadCost) -> dict[str, list[str]]:
+def incomplete_platforms(wc: WorkloadCost | CostResult) -> dict[str, list[str]]:
     """Platforms with a line priced at 0 because the catalog has no price yet: {platform: keys}.
 
-    Such a total is a lower bound; it must never be shown as "the cheapest" without saying so.
+    Such a total is a lower bound; it is never ranked or named cheapest ("needs quote").
     """
-    out: dict[str, list[str]] = {}
-    for p in wc.result.platforms:
-        keys = sorted(
-            {
-                ln.price_key
-                for ln in p.lines
-                if ln.price_key in wc.catalog.prices
-                and wc.catalog.prices[ln.price_key].unpriced
-                and ln.price_key not in wc.catalog.overridden
-            }
-        )
-        if keys:
-            out[p.platform] = keys
-    return out
+    result = wc.result if isinstance(wc, WorkloadCost) else wc
+    return result.missing_prices()
+
+
+NEEDS_QUOTE = "needs quote"
+
+
+def quoted_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A lines or totals frame for CSV/xlsx: amounts that rest on an unpriced line read "needs quote".
+
+    Lines frame: `unit_price` and `monthly_usd` of unpriced lines. Totals frame: `total_usd` of
+    monthly-incomplete platforms and `migration_usd` of migration-incomplete ones.
+    """
+    df = df.copy()
+    if "unpriced" in df:
+        mask = df["unpriced"].astype(bool)
+        for col in ("unit_price", "monthly_usd"):
+            if col in df:
+                df[col] = df[col].astype(object).where(~mask, NEEDS_QUOTE)
+    if "total_usd" in df and "monthly_incomplete" in df:
+        df["total_usd"] = df["total_usd"].astype(object).where(~df["monthly_incomplete"].astype(bool), NEEDS_QUOTE)
+    if "migration_usd" in df and "migration_incomplete" in df:
+        mask = df["migration_incomplete"].astype(bool)
+        df["migration_usd"] = df["migration_usd"].astype(object).where(~mask, NEEDS_QUOTE)
+    return df
 
 
 def lines_frame(result: CostResult) -> pd.DataFrame:
@@ -177,25 +198,43 @@ def lines_frame(result: CostResult) -> pd.DataFrame:
         "payee",
         "source",
         "price_key",
+        "unpriced",
     ]
     df = pd.DataFrame(rows)
     return df[[c for c in cols if c in df] + [c for c in df if c not in cols]] if rows else pd.DataFrame(columns=cols)
 
 
 def totals_frame(result: CostResult) -> pd.DataFrame:
-    """One row per platform: steady, abnormal, total monthly USD and one-time migration USD."""
+    """One row per platform: steady, abnormal, total monthly USD and one-time migration USD,
+    then `incomplete`, `missing_prices` (keys, comma-separated), labour hours/month, FTE and rate,
+    and the cash flow's `payback_month` and `npv_usd` (None for today or when incomplete).
+
+    `total_usd` / `migration_usd` are the priced lines' sums; `monthly_incomplete` /
+    `migration_incomplete` say when they are lower bounds (`quoted_frame` writes "needs quote").
+    """
     rows = []
-    for p in result.to_dict()["platforms"]:
-        m, o = p["monthly_usd"], p["one_time_usd"]
+    labor = result.assumptions.get("labor", {})
+    for p in result.platforms:
+        lab = labor.get("platforms", {}).get(p.platform, {})
+        cf = result.cash_flows.get(p.platform)
         rows.append(
             {
-                "platform": p["platform"],
-                "name": p["name"],
-                "today": p.get("today", False),
-                "steady_usd": m["steady"],
-                "abnormal_usd": m["abnormal"],
-                "total_usd": m["total"],
-                "migration_usd": o["migration"],
+                "platform": p.platform,
+                "name": p.name,
+                "today": p.today,
+                "steady_usd": p.steady_usd,
+                "abnormal_usd": p.abnormal_usd,
+                "total_usd": p.total_usd,
+                "migration_usd": p.migration_usd,
+                "incomplete": p.incomplete,
+                "monthly_incomplete": p.monthly_incomplete,
+                "migration_incomplete": p.migration_incomplete,
+                "missing_prices": ", ".join(p.missing_prices),
+                "labor_hours_per_month": lab.get("hours_per_month"),
+                "labor_fte": lab.get("fte"),
+                "labor_hourly_rate_usd": labor.get("hourly_rate_usd"),
+                "payback_month": None if cf is None else cf.payback_month,
+                "npv_usd": None if cf is None else cf.npv_usd,
             }
         )
     return pd.DataFrame(rows)

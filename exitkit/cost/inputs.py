@@ -28,6 +28,17 @@ WARPSTREAM_TIERS = ("dev", "fundamentals", "pro")
 # one column of the platform table (exitkit/platforms.yaml says where each figure comes from).
 DEFAULT_LABOR_HOURS = platforms.default_labor_hours()
 
+# Hours in one full-time-equivalent month: 2,087 paid hours a year ÷ 12 (US OPM, "Computing Hourly
+# Rates of Pay Using the 2,087-Hour Divisor", opm.gov pay & leave fact sheet; 5 U.S.C. 5504).
+HOURS_PER_FTE_MONTH = 2087 / 12
+# Discount rate for NPV: 7 %/yr real, OMB Circular A-94 (1992) §8.b base case, "the marginal pretax
+# rate of return on an average investment in the private sector". A company's own WACC replaces it.
+DEFAULT_DISCOUNT_RATE = 0.07
+# exitkit assumption [U]: labour for the move when the workload names none = half an engineer
+# (0.5 FTE) for each dual-run month (cutover runbook, rehearsals, validation; docs/cost-model.md).
+MIGRATION_FTE_SHARE = 0.5
+COMPRESSION_RANGE = (1.0, 100.0)  # uncompressed ÷ compressed bytes; Kafka codecs rarely exceed 10
+
 
 def _check(cond: bool, field_name: str, expected: str, value: object) -> None:
     if not cond:
@@ -115,12 +126,29 @@ class CostMigration:
 
     dual_run_months: float = 2.0
     tool: str = "mirrormaker2"
+    labor_hours: float | None = None  # engineer hours for the move; None → MIGRATION_FTE_SHARE FTE × months
 
     def __post_init__(self) -> None:
         _check(self.tool in MIGRATION_TOOLS, "assumptions.migration.tool", f"one of {MIGRATION_TOOLS}", self.tool)
         _check(
-            _finite_ge(self.dual_run_months, 0), "assumptions.migration.dual_run_months", ">= 0", self.dual_run_months
+            _finite_ge(self.dual_run_months, 0) and self.dual_run_months <= 36,
+            "assumptions.migration.dual_run_months",
+            "months in [0, 36]",
+            self.dual_run_months,
         )
+        if self.labor_hours is not None:
+            _check(
+                _finite_ge(self.labor_hours, 0) and self.labor_hours <= 100_000,
+                "assumptions.migration.labor_hours",
+                "hours in [0, 100000]",
+                self.labor_hours,
+            )
+
+    def move_labor_hours(self, hours_per_fte_month: float = HOURS_PER_FTE_MONTH) -> float:
+        """Engineer hours for the move: the workload's figure, else 0.5 FTE × dual-run months."""
+        if self.labor_hours is not None:
+            return float(self.labor_hours)
+        return MIGRATION_FTE_SHARE * self.dual_run_months * hours_per_fte_month
 
 
 @dataclass(frozen=True)
@@ -129,10 +157,31 @@ class CostLabor:
 
     hourly_rate: float = 120.0
     hours_per_month: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    hours_per_fte_month: float = HOURS_PER_FTE_MONTH
 
     def __post_init__(self) -> None:
         if not isinstance(self.hours_per_month, MappingProxyType):
             object.__setattr__(self, "hours_per_month", MappingProxyType(dict(self.hours_per_month)))
+        _check(
+            _finite_ge(self.hourly_rate, 0) and self.hourly_rate < 10_000,
+            "assumptions.labor.hourly_rate",
+            "USD per hour in [0, 10000)",
+            self.hourly_rate,
+        )
+        _check(
+            _finite_ge(self.hours_per_fte_month, 1) and self.hours_per_fte_month <= 744,
+            "assumptions.labor.hours_per_fte_month",
+            "hours in [1, 744]",
+            self.hours_per_fte_month,
+        )
+
+    def given(self, platform: str) -> bool:
+        """True when the workload names the hours for `platform` (else the platform table's default)."""
+        return platform in self.hours_per_month
+
+    def fte(self, platform: str) -> float:
+        """Full-time equivalents: hours per month ÷ hours per FTE-month."""
+        return self.hours(platform) / self.hours_per_fte_month
 
     def hours(self, platform: str) -> float:
         """Hours per month for `platform`: the workload's figure, else the documented default."""
@@ -157,8 +206,10 @@ class CostAssumptions:
       when None; msk-standard tiers only when it is set and shorter than retention.
     - `broker_utilization` 0.5: share of a broker's capacity that peak traffic may use.
     - `month_hours` 730; `growth_per_year` 0.3 (projections only).
-    - `compression_ratio` 1.0: uncompressed/wire bytes, for meters billed on uncompressed bytes
-      (WarpStream) — an exitkit knob, not in the workload file.
+    - `compression_ratio` 1.0: uncompressed ÷ wire (compressed) bytes, for meters billed on
+      uncompressed bytes (WarpStream writes and storage); 1 means "no compression" (a lower bound
+      on those fees when producers compress); bounded to [1, 100].
+    - `discount_rate` 0.07 a year: the cash flow's NPV (OMB Circular A-94 base case).
     - `automq_wal` "s3" (zone routing needs S3 WAL), `warpstream_tier` "fundamentals".
     """
 
@@ -174,6 +225,7 @@ class CostAssumptions:
     migration: CostMigration = field(default_factory=CostMigration)
     labor: CostLabor = field(default_factory=CostLabor)
     compression_ratio: float = 1.0
+    discount_rate: float = DEFAULT_DISCOUNT_RATE
     automq_wal: Literal["s3", "ebs"] = "s3"
     warpstream_tier: Literal["dev", "fundamentals", "pro"] = "fundamentals"
 
@@ -204,7 +256,19 @@ class CostAssumptions:
                 "a duration >= 0",
                 self.local_retention_s,
             )
-        _check(_finite_ge(self.compression_ratio, 1), "assumptions.compression_ratio", ">= 1", self.compression_ratio)
+        lo, hi = COMPRESSION_RANGE
+        _check(
+            _finite_ge(self.compression_ratio, lo) and self.compression_ratio <= hi,
+            "assumptions.compression_ratio",
+            f"a ratio in [{lo:g}, {hi:g}] (uncompressed ÷ compressed bytes)",
+            self.compression_ratio,
+        )
+        _check(
+            _finite_ge(self.discount_rate, 0) and self.discount_rate <= 1,
+            "assumptions.discount_rate",
+            "a yearly rate in [0, 1]",
+            self.discount_rate,
+        )
         _check(self.automq_wal in AUTOMQ_WALS, "assumptions.automq_wal", f"one of {AUTOMQ_WALS}", self.automq_wal)
         _check(
             self.warpstream_tier in WARPSTREAM_TIERS,

@@ -124,6 +124,10 @@ class Catalog:
             text += f"; less {d:.0%} negotiated {payee} discount"
         return text
 
+    def is_unpriced(self, key: str) -> bool:
+        """True when `key` is a placeholder price (no published rate) that no override has replaced."""
+        return self.get(key).unpriced and key not in self.overridden
+
     def variants(self, prefix: str) -> list[str]:
         """Names after `prefix` for keys that start with it, in catalog order.
 

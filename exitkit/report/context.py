@@ -14,8 +14,17 @@ import pandas as pd
 from IPython.display import HTML
 
 from exitkit.charts import cost_by_path, scenario_slider
-from exitkit.cost.adapter import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
+from exitkit.cost.adapter import (
+    NEEDS_QUOTE,
+    WorkloadCost,
+    incomplete_platforms,
+    lines_frame,
+    quoted_frame,
+    totals_frame,
+    workload_cost,
+)
 from exitkit.cost.analysis import project, scenario_sweeps
+from exitkit.cost.cash_flow import projection_rows
 from exitkit.demo import resolve_workload
 from exitkit.errors import ExitkitError
 from exitkit.plan import build_plan, plan_tables
@@ -63,7 +72,14 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     else:
         wc = workload_cost(wl)
         plan = _plan(None, wl, wc)
-    projection = project(wc.inputs, wc.catalog, list(wl.candidates), years=3)
+    # the migration cash flow (target counted once, from the month it starts); without a modelled
+    # source platform there is no cash flow, and the plain yearly projection stands in
+    flows = wc.result.cash_flows
+    projection = (
+        projection_rows(flows, wl.source.platform)
+        if flows
+        else project(wc.inputs, wc.catalog, list(wl.candidates), years=3)
+    )
     return ReportContext(wl, wc, plan, projection)
 
 
@@ -83,7 +99,8 @@ def headline(ctx: ReportContext) -> dict:
     three_year = {}
     for r in ctx.projection:
         if r["year"] == 3:
-            three_year[r["platform"]] = r["cumulative_usd"]
+            three_year[r["platform"]] = None if r.get("incomplete") else r["cumulative_usd"]
+    cf = ctx.result.cash_flows.get(cheapest.platform) if cheapest is not None else None
     savings = None if today is None or cheapest is None else float(today.total_usd - cheapest.total_usd)
     rec = recommendation(ctx)
     return {
@@ -93,6 +110,8 @@ def headline(ctx: ReportContext) -> dict:
         "cheapest_monthly_usd": None if cheapest is None else float(cheapest.total_usd),
         "monthly_savings_usd": savings,
         "migration_usd": None if cheapest is None else float(cheapest.migration_usd),
+        "payback_month": None if cf is None else cf.payback_month,
+        "payback": None if cf is None else cf.payback_label,
         "three_year_usd": three_year,
         "recommendation": rec["decision"],
         "recommendation_reason": rec["reason"],
@@ -149,8 +168,10 @@ def gates(ctx: ReportContext) -> dict[str, str]:
     return {k: v["status"] for k, v in ctx.plan.to_dict().get("gates", {}).items()}
 
 
-def _usd(v: float | None) -> str:
-    return "—" if v is None else f"${v:,.0f}"
+def _usd(v: float | str | None) -> str:
+    if isinstance(v, str):  # "needs quote"
+        return v
+    return "—" if v is None or v != v else f"${v:,.0f}"
 
 
 def summary_cards(ctx: ReportContext) -> HTML:
@@ -166,7 +187,11 @@ def summary_cards(ctx: ReportContext) -> HTML:
             "steady + abnormal",
         ),
         ("Monthly savings vs today", _usd(h["monthly_savings_usd"]), "today − cheapest candidate"),
-        ("One-time migration", _usd(h["migration_usd"]), "dual run + replication tool"),
+        (
+            "One-time migration",
+            _usd(h["migration_usd"]),
+            f"source kept during the dual run + tool + labour; payback: {h['payback'] or '—'}",
+        ),
         (
             "3-year total (cheapest)",
             _usd(three.get(h["cheapest"])),
@@ -182,11 +207,13 @@ def summary_cards(ctx: ReportContext) -> HTML:
 
 
 def totals_table(ctx: ReportContext) -> HTML:
-    df = totals_frame(ctx.result)
+    df = quoted_frame(totals_frame(ctx.result))[
+        ["platform", "name", "today", "steady_usd", "abnormal_usd", "total_usd", "migration_usd"]
+    ]
     incomplete = incomplete_platforms(ctx.cost)
     df.insert(2, "role", df.pop("today").map({True: "today", False: "candidate"}))
     df["role"] = [
-        r + (" — lower bound: unpriced " + ", ".join(incomplete[p]) if p in incomplete else "")
+        r + (" — needs quote: no published price for " + ", ".join(incomplete[p]) if p in incomplete else "")
         for r, p in zip(df.role, df.platform, strict=True)
     ]
     show = df.rename(
@@ -214,13 +241,17 @@ def projection_table(ctx: ReportContext) -> HTML:
     df = pd.DataFrame(ctx.projection)
     if df.empty:
         return HTML("")
-    wide = df.pivot(index="platform", columns="year", values="cumulative_usd")
+    wide = df.pivot(index="platform", columns="year", values="cumulative_usd").astype(object)
     wide.columns = [f"Cumulative, year {c}" for c in wide.columns]
+    if "incomplete" in df:
+        for pid in df[df.incomplete.fillna(False).astype(bool)].platform.unique():
+            wide.loc[pid] = NEEDS_QUOTE
     wide = wide.reindex([p.platform for p in ctx.result.platforms])
     g = ctx.cost.inputs.assumptions.growth_per_year
     return HTML(
-        f"<p class='ek-meta'>Traffic grows {g:.0%} a year, compounded; year 1 includes the one-time migration.</p>"
-        + wide.to_html(escape=True, formatters={c: _usd for c in wide.columns})
+        f"<p class='ek-meta'>Traffic grows {g:.0%} a year, compounded; year 1 holds the dual run "
+        "(today's platform kept beside the candidate) and the one-time migration; the candidate's "
+        "run is counted once, from month 1.</p>" + wide.to_html(escape=True, formatters={c: _usd for c in wide.columns})
     )
 
 
@@ -306,8 +337,10 @@ def cost_lines_tables(ctx: ReportContext) -> HTML:
             },
         )
         label = f"{p.platform} — {p.name}" + (" (today)" if p.today else "")
+        total = NEEDS_QUOTE if p.monthly_incomplete else _usd(p.total_usd)
+        once = NEEDS_QUOTE if p.migration_incomplete else _usd(p.migration_usd)
         parts.append(
-            f"<details open><summary><b>{html.escape(label)}</b>: {_usd(p.total_usd)} / month, one-time {_usd(p.migration_usd)}</summary>{table}</details>"
+            f"<details open><summary><b>{html.escape(label)}</b>: {total} / month, one-time {once}</summary>{table}</details>"
         )
     return HTML("".join(parts))
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.styles import Font
 
-from exitkit.cost.adapter import lines_frame, totals_frame
+from exitkit.cost.adapter import NEEDS_QUOTE, lines_frame, quoted_frame, totals_frame
 from exitkit.prices import catalog_frame
 from exitkit.report.context import ReportContext, headline
 from exitkit.safe_output import safe_cell, safe_frame, strict_json
@@ -28,7 +28,8 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
     out = Path(out)
     name = ctx.workload.name
     csv_path = out / f"{name}.costs.csv"
-    safe_frame(lines_frame(ctx.result), csv_path.name).to_csv(csv_path, index=False)  # no formula injection
+    # no formula injection; an unpriced line's amounts read "needs quote", never a silent 0
+    safe_frame(quoted_frame(lines_frame(ctx.result)), csv_path.name).to_csv(csv_path, index=False)
     xlsx_path = write_xlsx(ctx, out / f"{name}.xlsx")
     h = headline(ctx)
     summary = {
@@ -46,7 +47,7 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     """Sheets: Totals, Cost lines, Prices, Projection — USD formatted, headers frozen, widths set."""
 
-    totals = totals_frame(ctx.result).rename(
+    totals = quoted_frame(totals_frame(ctx.result)).rename(
         columns={
             "steady_usd": "steady_usd_month",
             "abnormal_usd": "abnormal_usd_month",
@@ -54,9 +55,13 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
             "migration_usd": "migration_usd_one_time",
         }
     )
-    lines = lines_frame(ctx.result)
+    lines = quoted_frame(lines_frame(ctx.result))
     prices = catalog_frame(ctx.cost.catalog, ctx.result.price_keys())
     projection = pd.DataFrame(ctx.projection)
+    if "incomplete" in projection:  # a total resting on an unpriced line is not a number
+        mask = projection["incomplete"].fillna(False).astype(bool)
+        for col in ("monthly_usd", "annual_usd", "one_time_usd", "cumulative_usd"):
+            projection[col] = projection[col].astype(object).where(~mask, NEEDS_QUOTE)
     sheets = {"Totals": totals, "Cost lines": lines, "Prices": prices, "Projection": projection}
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         for name, df in sheets.items():
@@ -64,13 +69,22 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
             df.to_excel(xw, sheet_name=name, index=False)
             _format(xw.book[name], df)
         ws = xw.book["Totals"]
-        ws.cell(
-            row=len(totals) + 3,
-            column=1,
-            value=safe_cell(
-                f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD"
-            ),
-        )
+        lab = ctx.result.assumptions.get("labor", {})
+        notes = [
+            f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD",
+            f"Labour: ${lab.get('hourly_rate_usd', 0):,.0f} per hour; labor_fte = labor_hours_per_month ÷ "
+            f"{lab.get('hours_per_fte_month', 0):.1f} h (2,087 h/yr ÷ 12, US OPM 2,087-hour divisor); hours: "
+            "workload assumptions.labor.hours_per_month, else exitkit defaults [unverified]",
+        ]
+        missing = ctx.result.missing_prices()
+        if missing:
+            keys = sorted({k for ks in missing.values() for k in ks})
+            notes.append(
+                f"needs quote: {', '.join(missing)} (no published price for {', '.join(keys)}); "
+                "supply it in the workload's prices: map"
+            )
+        for i, text in enumerate(notes):
+            ws.cell(row=len(totals) + 3 + i, column=1, value=safe_cell(text))
     return path
 
 

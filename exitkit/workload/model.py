@@ -33,6 +33,7 @@ from exitkit.workload.fields import (
     Size,
     Strict,
     Tool,
+    bounded,
     field_error,
     fraction_type,
     short,
@@ -87,15 +88,27 @@ class Recovery(Strict):
 
 
 class Migration(Strict):
-    dual_run_months: NonNegative = Field(2, description="Months source and destination run side by side.")
+    dual_run_months: bounded(0, 36, "months") = Field(2, description="Months source and destination run side by side.")
     tool: Tool = Field("mirrormaker2", description="Replication tool for the migration sync.")
+    labor_hours: bounded(0, 100_000, "hours") | None = Field(
+        None,
+        description="Engineer hours for the move (runbook, rehearsals, cutover, validation); "
+        "default 0.5 FTE × dual_run_months (exitkit assumption).",
+    )
 
 
 class Labor(Strict):
-    hourly_rate: NonNegative = Field(120, description="Loaded cost of one engineer hour, USD.")
-    hours_per_month: dict[Platform, NonNegative] = Field(
+    hourly_rate: bounded(0, 10_000, "USD per hour", hi_open=True) = Field(
+        120, description="Loaded cost of one engineer hour, USD."
+    )
+    hours_per_month: dict[Platform, bounded(0, 744, "hours per month")] = Field(
         default_factory=dict,
         description="Operating hours per month by platform id; a platform not listed uses the cost model's default.",
+    )
+    hours_per_fte_month: bounded(1, 744, "hours") = Field(
+        2087 / 12,
+        description="Hours in one full-time-equivalent month for the FTE view: 2,087 h/yr ÷ 12 "
+        "(US OPM 2,087-hour divisor).",
     )
 
 
@@ -125,6 +138,14 @@ class Assumptions(Strict):
     recovery: Recovery = Field(default_factory=Recovery)
     migration: Migration = Field(default_factory=Migration)
     labor: Labor = Field(default_factory=Labor)
+    compression_ratio: bounded(1, 100, "(uncompressed ÷ compressed bytes)") = Field(
+        1.0,
+        description="Uncompressed ÷ compressed (wire) bytes, for fees billed on uncompressed bytes "
+        "(WarpStream writes and storage); 1 = no compression.",
+    )
+    discount_rate: fraction_type(0, 1) = Field(
+        0.07, description="Yearly discount rate for the cash flow's NPV: 0.07 or '7%' (OMB Circular A-94 base case)."
+    )
 
 
 def _at_most(v: float, hi: float, what: str) -> float:
