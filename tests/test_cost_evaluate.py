@@ -87,6 +87,7 @@ def test_json_shape(catalog):
                 "source",
                 "price_key",
                 "note",
+                "region",
             }
 
 
@@ -127,7 +128,9 @@ def test_migration_managed_tools_and_target_ingress(catalog):
     assert mig["MSK Replicator data replicated"].quantity == pytest.approx(D + WG)
     assert mig["Target ingress, initial copy (warpstream-byoc)"].quantity == pytest.approx(D)
     assert not any("Source egress" in i for i in mig)  # MSK has no per-GiB egress meter
-    assert "unpriced (0 until overridden): msk.replicator.hour, msk.replicator.per_gib" in " ".join(res.warnings)
+    # MSK Replicator list prices (us-east-1, AWS's MSK price map): $0.30/replicator-hour, $0.08/GiB
+    assert (mig["MSK Replicator hours"].unit_price, mig["MSK Replicator data replicated"].unit_price) == (0.30, 0.08)
+    assert not any("msk.replicator" in w for w in res.warnings if w.startswith("unpriced"))
     cl = evaluate(golden(migration=CostMigration(2, "cluster-linking")), catalog, ["confluent-enterprise"])
     items = {ln.item for ln in cl.platform("confluent-enterprise").lines if ln.state == "migration"}
     assert {"Cluster link hours", "Cluster link data mirrored"} <= items

@@ -35,9 +35,10 @@ class CostLine:
     source: str
     price_key: str | None
     note: str = ""
+    region: str | None = None  # the region of the catalog price used (None: not a catalog price)
 
     def to_dict(self) -> dict:
-        """The documented line fields (docs/cost-model.md) plus `price_key` and `note`."""
+        """The documented line fields (docs/cost-model.md) plus `price_key`, `note` and `region`."""
         return asdict(self)
 
 
@@ -76,6 +77,7 @@ class Lines:
                 source=self.catalog.source(key, payee),
                 price_key=key,
                 note=note,
+                region=self.catalog.get(key).region,
             )
         )
 
