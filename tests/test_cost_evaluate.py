@@ -90,6 +90,7 @@ def test_json_shape(catalog):
                 "source",
                 "price_key",
                 "note",
+                "region",
             }
 
 
@@ -132,10 +133,9 @@ def test_migration_managed_tools_and_target_ingress(catalog):
     assert mig["MSK Replicator data replicated"].quantity == pytest.approx(D + WG)
     assert mig["Target ingress, initial copy (warpstream-byoc)"].quantity == pytest.approx(D)
     assert not any("Source egress" in i for i in mig)  # MSK has no per-GiB egress meter
-    assert "no published price for msk.replicator.hour, msk.replicator.per_gib" in " ".join(res.warnings)
-    wsb = res.platform("warpstream-byoc")  # an unpriced tool line makes the platform incomplete
-    assert wsb.incomplete and wsb.migration_incomplete and not wsb.monthly_incomplete
-    assert wsb.missing_prices == ["msk.replicator.hour", "msk.replicator.per_gib"]
+    # MSK Replicator list prices (us-east-1, AWS's MSK price map): $0.30/replicator-hour, $0.08/GiB
+    assert (mig["MSK Replicator hours"].unit_price, mig["MSK Replicator data replicated"].unit_price) == (0.30, 0.08)
+    assert not any("msk.replicator" in w for w in res.warnings if w.startswith("unpriced"))
     cl = evaluate(golden(migration=CostMigration(2, "cluster-linking")), catalog, ["confluent-enterprise"])
     items = {ln.item for ln in cl.platform("confluent-enterprise").lines if ln.state == "migration"}
     assert {"Cluster link hours", "Cluster link data mirrored"} <= items

@@ -88,7 +88,8 @@ def test_msk_standard_tiers_only_when_local_retention_set(catalog):
     # local = D × 12 h / 72 h = 421.875 GiB × RF 3 × 1.4
     assert lines["Broker storage (EBS)"].quantity == pytest.approx(421.875 * 3 * 1.4)
     assert lines["Tiered storage"].quantity == pytest.approx(D)
-    assert lines["Tiered storage"].unit_price == 0.023
+    # MSK tiered storage, us-east-1: $0.06/GB-month (AWS's MSK price map, usage type Kafka.Storage.Tiered)
+    assert lines["Tiered storage"].unit_price == 0.06
 
 
 def test_msk_express(catalog):

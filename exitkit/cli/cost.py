@@ -67,16 +67,31 @@ def cost(workload_path: str, db: str | None, fmt: str) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--region",
+    default=None,
+    help="List REGION's prices: a key without a REGION list price shows the catalog's and its region.",
+)
 @user_errors
-def prices(fmt: str) -> None:
+def prices(fmt: str, region: str | None) -> None:
     """The price catalog: every price with its unit, region, source and date."""
     from exitkit.prices import (  # deferred: heavy, off the startup path
         catalog_frame,
         load_catalog,
     )
 
-    df = catalog_frame(load_catalog())
+    catalog = load_catalog(region=region)
+    df = catalog_frame(catalog)
     if fmt == "json":
         emit(df, "json")
-    else:
-        emit(df[["key", "value", "unit", "region", "as_of", "source"]], "table")
+        return
+    emit(df[["key", "value", "unit", "region", "as_of", "source"]], "table")
+    if region is not None:
+        for note in catalog.notes:
+            click.echo(f"note: {note}")
+        other = catalog.other_region_keys(catalog.prices, region)
+        if other:
+            click.echo(
+                f"note: {len(other)} prices have no {region} list price and show another region's: "
+                + ", ".join(f"{k} ({r})" for k, r in other)
+            )

@@ -141,7 +141,7 @@ def workload_cost(
     adapt, price every candidate and today's platform."""
     wp = profile or workload_profile(con, workload, profile_df=profile_df)
     inputs, notes = cost_inputs(workload, wp)
-    cat = catalog or load_catalog(overrides=price_overrides(workload))
+    cat = catalog or load_catalog(overrides=price_overrides(workload), region=workload.region)
     result = evaluate(inputs, cat, list(workload.candidates))
     result = result.with_cash_flows(cash_flows(inputs, cat, list(workload.candidates), result=result))
     return WorkloadCost(workload, wp, inputs, cat, result, tuple(list(wp.notes) + notes))
@@ -199,6 +199,7 @@ def lines_frame(result: CostResult) -> pd.DataFrame:
         "source",
         "price_key",
         "unpriced",
+        "region",
     ]
     df = pd.DataFrame(rows)
     return df[[c for c in cols if c in df] + [c for c in df if c not in cols]] if rows else pd.DataFrame(columns=cols)

@@ -252,12 +252,13 @@ def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost
     """Things a reader must know: prices from another region, placeholders, unmodelled sources."""
     msgs = []
     used = {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
-    other = sorted(k for k in used if catalog.prices[k].region != inputs.region)
+    msgs.extend(catalog.notes)
+    other = catalog.other_region_keys(used, inputs.region)
     if other:
-        regions = sorted({catalog.prices[k].region for k in other})
+        named = ", ".join(f"{k} ({region})" for k, region in other)
         msgs.append(
-            f"{len(other)} prices used are list prices for {', '.join(regions)}, not {inputs.region}; "
-            "override them in the workload's prices for a regional estimate"
+            f"{len(other)} prices have no {inputs.region} list price in the catalog and use another region's: "
+            f"{named}; override them in the workload's prices for a regional estimate"
         )
     unpriced = sorted({ln.price_key for p in platforms for ln in p.lines if ln.unpriced and ln.price_key})
     if unpriced:

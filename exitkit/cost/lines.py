@@ -38,9 +38,10 @@ class CostLine:
     price_key: str | None
     note: str = ""
     unpriced: bool = False
+    region: str | None = None  # the region of the catalog price used (None: not a catalog price)
 
     def to_dict(self) -> dict:
-        """The documented line fields (docs/cost-model.md) plus `price_key` and `note`."""
+        """The documented line fields (docs/cost-model.md) plus `price_key`, `note` and `region`."""
         return asdict(self)
 
 
@@ -80,6 +81,7 @@ class Lines:
                 price_key=key,
                 note=note,
                 unpriced=self.catalog.is_unpriced(key),
+                region=self.catalog.get(key).region,
             )
         )
 
