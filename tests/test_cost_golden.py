@@ -267,7 +267,9 @@ def test_warpstream_byoc_half_zone_aware(catalog):
             ("steady", "Uncompressed data stored", D, 0.01),
             ("steady", "S3 storage", D, 0.023),
             ("steady", "S3 PUT requests (agent uploads)", 3 * 4 * 2_628_000 / 1000, 0.005),
-            ("steady", "S3 GET requests (reads)", WG * 3 * 4 / 1000, 0.0004),  # each zone reads once, 4 GET/GiB
+            # each zone reads once; 256 GETs/GiB (4 MiB ranged reads) — was 4/GiB, which contradicted
+            # the catalog note "~4 MiB ranged reads" (issue 15)
+            ("steady", "S3 GET requests (reads)", WG * 3 * 256 / 1000, 0.0004),
             ("steady", "Cross-AZ transfer (producer → leader)", WG * 0.5 * 2 / 3, 0.02),
             ("steady", "Cross-AZ transfer (leader → consumers)", RG * 0.5 * 2 / 3, 0.02),
             ("steady", "CloudWatch custom metrics", 12 + 3 * 30, 0.30),

@@ -24,6 +24,7 @@ from exitkit.cost import (
     cash_flows,
     evaluate,
 )
+from exitkit.cost.inputs import traffic_problem
 from exitkit.prices import Catalog, load_catalog
 from exitkit.profile.workload import WorkloadProfile, workload_profile
 from exitkit.workload.model import Workload
@@ -63,7 +64,8 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
     if fan_out is None:
         raise workload.fail("traffic.fan_out", "no measured read rate for the selected topics; set traffic.fan_out")
     retention_s = wp.retention_s
-    if retention_s is None or retention_s < 0:
+    if retention_s is None or retention_s < 0 or traffic_problem("retention", retention_s):
+        # unknown, unlimited (-1 or Long.MAX ms) or beyond the plausible bound: not a number to cost
         if wp.retained_bytes and write > 0:
             retention_s = wp.retained_bytes / write
             notes.append(f"retention unknown: {retention_s / 86400:.1f} days derived from retained bytes ÷ write rate")

@@ -271,9 +271,14 @@ def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost
         msgs.append(
             f"source platform {inputs.source_platform!r} has no model: no 'today' column and no dual-run source line"
         )
-    rf = inputs.assumptions.replication_factor
-    if rf != 3 and any(p.platform == "msk-express" for p in platforms):
-        msgs.append(f"msk-express: replication factor {rf} in the workload is not applied; Express brokers run RF 3")
+    if any(p.platform == "msk-express" for p in platforms):
+        rf = inputs.assumptions.replication_factor
+        if rf != 3:
+            msgs.append(
+                f"msk-express: replication factor {rf} in the workload is not applied; Express brokers run RF 3"
+            )
+        if inputs.zones != 3:
+            msgs.append(f"msk-express: {inputs.zones} zones in the workload; Express runs on 3 zones, costed so")
     for p in platforms:
         if p.sizing and p.sizing.bound_by == "max_ecku":
             msgs.append(f"{p.platform}: peak needs more eCKU than one cluster allows; split the workload")

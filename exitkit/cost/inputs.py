@@ -40,6 +40,33 @@ MIGRATION_FTE_SHARE = 0.5
 COMPRESSION_RANGE = (1.0, 100.0)  # uncompressed ÷ compressed bytes; Kafka codecs rarely exceed 10
 
 
+# Plausible ranges of traffic values (issue 15): beyond them a figure is a typo or a unit slip, not a
+# workload. The largest published Kafka deployments run at single-digit GiB/s per cluster.
+# field: (upper bound in SI units, the bound as the user reads it)
+TRAFFIC_BOUNDS: dict[str, tuple[float, str]] = {
+    "write_rate": (100 * 2**30, "below 100 GiB/s"),
+    "write_p95": (100 * 2**30, "below 100 GiB/s"),
+    "write_peak": (100 * 2**30, "below 100 GiB/s"),
+    "fan_out": (1_000, "at most 1,000 (bytes read per byte written)"),
+    "retention": (100 * 365 * 86_400.0, "at most 100 years (36,500d)"),
+    "partitions": (10_000_000, "at most 10,000,000"),
+    "retained": (100 * 2**50, "at most 100 PiB"),
+    "record_size": (2**30, "at most 1 GiB"),
+}
+
+
+def traffic_problem(name: str, value: float | None) -> str | None:
+    """Why a traffic value is implausible ("… out of range; expected …"), or None."""
+    if value is None or name not in TRAFFIC_BOUNDS:
+        return None
+    hi, text = TRAFFIC_BOUNDS[name]
+    if not math.isfinite(value) or value > hi or (name.startswith("write") and value >= hi):
+        unit = {"write": " B/s", "retention": " s", "retained": " B", "record_size": " B"}
+        shown = next((u for k, u in unit.items() if name.startswith(k)), "")
+        return f"{value:g}{shown} is out of range; expected {text}"
+    return None
+
+
 def _check(cond: bool, field_name: str, expected: str, value: object) -> None:
     if not cond:
         raise ValueError(f"{field_name}: expected {expected}, got {value!r}")
@@ -70,6 +97,18 @@ class CostTraffic:
     topics: int = 1
 
     def __post_init__(self) -> None:
+        for name, value in (
+            ("write_rate", self.write_bytes_per_s),
+            ("write_peak", self.write_peak_bytes_per_s),
+            ("fan_out", self.fan_out),
+            ("retention", self.retention_s),
+            ("partitions", self.partitions),
+            ("retained", self.retained_bytes),
+            ("record_size", self.avg_record_bytes),
+        ):
+            problem = traffic_problem(name, value) if isinstance(value, int | float) and value >= 0 else None
+            if problem:
+                raise ValueError(f"traffic.{name}: {problem}")
         _check(
             _finite_ge(self.write_bytes_per_s, 0), "traffic.write_rate", "a finite rate >= 0", self.write_bytes_per_s
         )
@@ -85,7 +124,14 @@ class CostTraffic:
         if self.partitions is not None:
             _check(self.partitions >= 1, "traffic.partitions", "an integer >= 1", self.partitions)
         if self.retained_bytes is not None:
-            _check(_finite_ge(self.retained_bytes, 0), "traffic.retained_bytes", "bytes >= 0", self.retained_bytes)
+            _check(_finite_ge(self.retained_bytes, 0), "traffic.retained", "bytes >= 0", self.retained_bytes)
+        else:  # W × R must be a real size: name the field the user wrote, not a derived one
+            _check(
+                math.isfinite(self.write_bytes_per_s * self.retention_s),
+                "traffic.retention",
+                "a retention whose write rate × retention is a finite size",
+                self.retention_s,
+            )
         _check(self.topics >= 1, "traffic.topics", "an integer >= 1", self.topics)
 
     @property

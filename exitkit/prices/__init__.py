@@ -162,8 +162,9 @@ class Catalog:
     def with_overrides(self, overrides: Mapping[str, object] | None, where: str = "workload prices") -> Catalog:
         """A new catalog with `{key: value}` overrides and `{discount.<payee>: share}` applied.
 
-        Negative, NaN/Inf, non-numeric values and unknown keys raise BadPrice with one line
-        naming the key; a discount must be in [0, 1).
+        Any value `override_problem` objects to (non-numeric, non-finite, negative, out of its
+        plausible range, 0 for a key the catalog prices above 0, an unknown key) raises BadPrice
+        with one line naming the key; a discount must be in [0, 1).
         """
         if not overrides:
             return self
@@ -171,17 +172,13 @@ class Catalog:
         discounts = dict(self.discounts)
         overridden = set(self.overridden)
         for key, raw in overrides.items():
-            value = _override_number(key, raw, where)
+            problem = self.override_problem(key, raw)
+            if problem:
+                raise BadPrice(f"{where}: {key}: {problem}")
+            value = float(raw)  # type: ignore[arg-type]  # checked above
             if key.startswith(DISCOUNT_PREFIX):
-                payee = key[len(DISCOUNT_PREFIX) :]
-                if payee not in PAYEES:
-                    raise BadPrice(f"{where}: {key}: unknown payee {payee!r}; use one of {', '.join(PAYEES)}")
-                if value >= 1:
-                    raise BadPrice(f"{where}: {key}: a discount is a share in [0, 1), got {value!r}")
-                discounts[payee] = value
+                discounts[key[len(DISCOUNT_PREFIX) :]] = value
                 continue
-            if key not in prices:
-                raise BadPrice(f"{where}: unknown price key {key!r}; run `exitkit prices` for the list")
             old = prices[key]
             prices[key] = old.model_copy(
                 update={
@@ -192,6 +189,37 @@ class Catalog:
             )
             overridden.add(key)
         return replace(self, prices=prices, discounts=discounts, overridden=frozenset(overridden))
+
+    def override_problem(self, key: str, raw: object) -> str | None:
+        """What is wrong with overriding `key` by `raw` (None: nothing). The plausible ranges:
+        a price below 1,000 USD per unit (a monthly plan fee, unit USD/month: below 1,000,000);
+        a limit above 0 and below 10⁹; a factor above 0 and below 1,000; a discount in [0, 1)."""
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            return f"expected a number, got {raw!r}"
+        value = float(raw)
+        if not math.isfinite(value):
+            return f"expected a finite number, got {raw!r}"
+        if key.startswith(DISCOUNT_PREFIX):
+            payee = key[len(DISCOUNT_PREFIX) :]
+            if payee not in PAYEES:
+                return f"unknown payee {payee!r}; use one of {', '.join(PAYEES)}"
+            if not 0 <= value < 1:
+                return f"a discount is a share in [0, 1), got {raw!r}"
+            return None
+        if key not in self.prices:
+            return f"unknown price key {key!r}; run `exitkit prices` for the list"
+        if value < 0:
+            return f"a price cannot be negative, got {raw!r}"
+        old = self.prices[key]
+        lo, hi, what = override_range(old)
+        if value == 0 and old.value > 0:
+            return (
+                f"0 is out of range; the catalog prices {key} at {old.value:g} {old.unit}, so an override "
+                "must be > 0 (0 is accepted only for keys the catalog prices at 0)"
+            )
+        if value != 0 and not lo <= value < hi:
+            return f"{raw!r} is out of range; expected {what}"
+        return None
 
     def __len__(self) -> int:
         return len(self.prices)
@@ -242,15 +270,21 @@ class Catalog:
         return out
 
 
-def _override_number(key: str, raw: object, where: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise BadPrice(f"{where}: {key}: expected a number, got {raw!r}")
-    value = float(raw)
-    if math.isnan(value) or math.isinf(value):
-        raise BadPrice(f"{where}: {key}: expected a finite number, got {raw!r}")
-    if value < 0:
-        raise BadPrice(f"{where}: {key}: a price cannot be negative, got {raw!r}")
-    return value
+PRICE_MAX_USD = 1_000.0  # per unit (GiB, hour, request, ...): the catalog's largest unit price is $13/h
+PLAN_MAX_USD = 1_000_000.0  # per month, for a plan fee (unit USD/month)
+LIMIT_MAX = 1e9
+FACTOR_MAX = 1_000.0
+
+
+def override_range(price: Price) -> tuple[float, float, str]:
+    """(low, high, text) of a plausible value for an override of `price` (high excluded)."""
+    if price.kind == "limit":
+        return 0.0, LIMIT_MAX, f"a limit above 0 and below {LIMIT_MAX:,.0f} {price.unit}"
+    if price.kind == "factor":
+        return 0.0, FACTOR_MAX, f"a factor above 0 and below {FACTOR_MAX:,.0f} ({price.unit})"
+    if price.unit.strip().lower() == "usd/month":
+        return 0.0, PLAN_MAX_USD, f"a monthly fee below {PLAN_MAX_USD:,.0f} USD/month"
+    return 0.0, PRICE_MAX_USD, f"a price below {PRICE_MAX_USD:,.0f} USD per unit ({price.unit})"
 
 
 def _load_file(path: Path) -> list[Price]:

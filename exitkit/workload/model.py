@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from exitkit.cost.inputs import TRAFFIC_BOUNDS, traffic_problem
 from exitkit.errors import BadPrice, BadWorkload
 from exitkit.prices import load_catalog
 from exitkit.workload.fields import (
@@ -65,6 +66,10 @@ class Traffic(Strict):
 
     @model_validator(mode="after")
     def _peak_not_below_mean(self) -> Traffic:
+        for name in TRAFFIC_BOUNDS:  # plausible ranges (exitkit.cost.inputs.TRAFFIC_BOUNDS)
+            problem = traffic_problem(name, getattr(self, name))
+            if problem:
+                raise field_error(f"traffic.{name}", problem)
         w, p95, peak = self.write_rate, self.write_p95, self.write_peak
         if w is not None and peak is not None and peak < w:
             raise field_error("traffic.write_peak", "is lower than traffic.write_rate; expected a peak ≥ the mean rate")
@@ -192,8 +197,10 @@ class Workload(Strict):
         default_factory=list, description="Platform ids to compare; empty: every platform in PLATFORMS."
     )
     assumptions: Assumptions = Field(default_factory=Assumptions)
-    prices: dict[str, Positive] = Field(
-        default_factory=dict, description="Catalog price overrides by key, e.g. {aws.cross_az_per_gb: 0.02}."
+    prices: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Catalog price overrides by key, e.g. {aws.cross_az_per_gib: 0.02}: a price below 1,000 USD "
+        "per unit (a monthly plan fee below 1,000,000); 0 only for keys the catalog prices at 0.",
     )
     discounts: dict[Literal["cloud", "vendor", "internal"], Fraction01] = Field(
         default_factory=dict, description="Discount per payee (cloud, vendor, internal): 0.15 or '15%'."
