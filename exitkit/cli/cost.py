@@ -40,6 +40,12 @@ def cost(workload_path: str, db: str | None, fmt: str) -> None:
     emit(
         totals_frame(wc.result), "table", {c: usd for c in ("steady_usd", "abnormal_usd", "total_usd", "migration_usd")}
     )
+    today = wc.result.today_usd()
+    if wc.result.baseline == "actual":
+        click.echo(f"baseline: actual — today {usd(today)}/month is the ingested bill allocated to this workload")
+    else:
+        shown = "—" if today is None else usd(today)
+        click.echo(f"baseline: modelled — today {shown}/month is the model of {wl.source.platform}")
     for note in (*wc.notes, *wc.result.warnings):
         click.echo(f"note: {note}")
 
