@@ -121,7 +121,9 @@ def test_bill_report_puts_the_model_beside_the_bill(db):
         rep = bill_report(con, "logs-msk")
     (c,) = rep["clusters"]
     assert c["platform"] == "msk-standard" and c["month"] == "2026-09" and c["actual_usd"] == pytest.approx(728.60)
-    assert c["modelled_usd"] > 0 and c["explained"] == pytest.approx(min(c["modelled_usd"], 728.60) / 728.60)
+    matched = sum(max(0, min(v["actual_usd"] or 0, v["modelled_usd"] or 0)) for v in c["by_path"].values())
+    assert c["modelled_usd"] > 0 and c["explained"] == pytest.approx(matched / 728.60)
+    assert c["by_path"]["unmapped"] == {"actual_usd": -25.0, "modelled_usd": None}  # the credit: on no path
     assert c["by_path"]["compute"]["actual_usd"] == pytest.approx(453.60)
     assert {g["path"] for g in c["gaps"]} <= set(c["by_path"])
 

@@ -92,15 +92,21 @@ def modelled(con: duckdb.DuckDBPyConnection, cluster: str, profile_df: pd.DataFr
         wc = workload_cost(wl, con, profile_df=profile_df)
     except ExitkitError:
         return None
-    by_path = _model_paths(wc, platform)
+    # like for like: a Confluent bill holds Confluent's lines (payee vendor); the cloud's part of a
+    # Confluent cluster (PrivateLink, client cross-AZ) is on the AWS bill, on no lkc- resource
+    payee = "vendor" if platform.startswith("confluent-") else "cloud"
+    by_path = _model_paths(wc, platform, payee)
+    if payee == "vendor":
+        notes.append("modelled: Confluent's own lines only; the cloud side (PrivateLink, cross-AZ) is on the AWS bill")
     return Modelled(platform, wl.region, wc.result.month_hours, by_path, tuple(notes))
 
 
-def _model_paths(wc: WorkloadCost, platform: str) -> dict[str, float]:
+def _model_paths(wc: WorkloadCost, platform: str, payee: str | None = None) -> dict[str, float]:
     out: dict[str, float] = {}
     for ln in wc.result.platform(platform).lines:
-        if ln.state in ("steady", "abnormal") and ln.path not in _NOT_BILLED:
-            out[ln.path] = out.get(ln.path, 0.0) + ln.monthly_usd
+        if ln.state in ("steady", "abnormal") and ln.path not in _NOT_BILLED and ln.monthly_usd != 0:
+            if payee is None or ln.payee == payee:
+                out[ln.path] = out.get(ln.path, 0.0) + ln.monthly_usd
     return out
 
 
@@ -141,7 +147,7 @@ def bill_report(con: duckdb.DuckDBPyConnection, cluster: str | None = None) -> d
                 "month": month,
                 "actual_usd": actual_usd,
                 "modelled_usd": modelled_usd,
-                "explained": _explained(actual_usd, modelled_usd),
+                "explained": _explained(actual_usd, paths) if model else None,
                 "by_path": paths,
                 "gaps": _gaps(paths) if model else [],
                 "unattributed_usd": float(month_unattr["effective_usd"].sum()) if len(month_unattr) else None,
@@ -161,11 +167,14 @@ def bill_report(con: duckdb.DuckDBPyConnection, cluster: str | None = None) -> d
     }
 
 
-def _explained(actual: float, model: float | None) -> float | None:
-    """The share of the actual cost the model explains: min(model, actual) / actual."""
-    if model is None or actual <= 0:
+def _explained(actual: float, paths: dict[str, dict]) -> float | None:
+    """The share of the actual cost the model explains, path by path: Σ min(actual, modelled) over
+    the byte paths ÷ the actual total (a path the model over-estimates explains no more than its
+    bill; lines on no path are unexplained). None when the actual total is not positive."""
+    if actual <= 0:
         return None
-    return min(model, actual) / actual
+    matched = sum(min(max(v["actual_usd"] or 0.0, 0.0), max(v["modelled_usd"] or 0.0, 0.0)) for v in paths.values())
+    return min(1.0, matched / actual)
 
 
 def _gaps(paths: dict[str, dict], n: int = 3) -> list[dict]:
