@@ -61,6 +61,12 @@ def cost(workload_path: str, db: str | None, fmt: str) -> None:
         f"(2,087 h/yr ÷ 12, US OPM); hours per platform: workload assumptions.labor.hours_per_month, "
         "else exitkit defaults [U] (exitkit/platforms.yaml)"
     )
+    today = res.today_usd()
+    if res.baseline == "actual":
+        click.echo(f"baseline: actual — today {usd(today)}/month is the ingested bill allocated to this workload")
+    else:
+        shown = "—" if today is None else usd(today)
+        click.echo(f"baseline: modelled — today {shown}/month is the model of {wl.source.platform}")
     for note in (*wc.notes, *res.warnings):
         click.echo(f"note: {note}")
 

@@ -6,11 +6,12 @@ The one place where the workload model (units parsed, provenance) meets the cost
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
 
+from exitkit.bill.allocate import allocate, has_bills
 from exitkit.cost import (
     MIGRATION_TOOLS,
     CostAssumptions,
@@ -26,6 +27,7 @@ from exitkit.cost import (
 )
 from exitkit.cost.inputs import traffic_problem
 from exitkit.prices import Catalog, load_catalog
+from exitkit.profile.topics import topic_profile
 from exitkit.profile.workload import WorkloadProfile, workload_profile
 from exitkit.workload.model import Workload
 
@@ -145,8 +147,47 @@ def workload_cost(
     inputs, notes = cost_inputs(workload, wp)
     cat = catalog or load_catalog(overrides=price_overrides(workload), region=workload.region)
     result = evaluate(inputs, cat, list(workload.candidates))
+    result = _with_baseline(workload, con, wp, result, profile_df, notes)
     result = result.with_cash_flows(cash_flows(inputs, cat, list(workload.candidates), result=result))
     return WorkloadCost(workload, wp, inputs, cat, result, tuple(list(wp.notes) + notes))
+
+
+def _with_baseline(
+    workload: Workload,
+    con: duckdb.DuckDBPyConnection | None,
+    wp: WorkloadProfile,
+    result: CostResult,
+    profile_df: pd.DataFrame | None,
+    notes: list[str],
+) -> CostResult:
+    """Today's baseline (docs/cost-model.md, "Actual baseline"): the bill allocated to the workload
+    when one covers its clusters and the workload does not ask for `baseline: modelled`."""
+    if workload.baseline == "modelled":
+        return result
+    alloc = None
+    if con is not None and wp.topics and has_bills(con):
+        df = profile_df if profile_df is not None else topic_profile(con)
+        alloc = allocate(con, wp.topics, df, result.month_hours)
+    if alloc is not None and alloc.missing:  # a part billed, a part not: no like-for-like total
+        if workload.baseline == "actual":
+            raise workload.fail(
+                "baseline",
+                f"actual, but no ingested bill covers {', '.join(alloc.missing)}; ingest its bill or set "
+                "baseline: modelled",
+            )
+        notes.append(f"no bill for {', '.join(alloc.missing)}: today stays modelled (baseline: modelled)")
+        return result
+    if alloc is None:
+        if workload.baseline == "actual":
+            raise workload.fail(
+                "baseline",
+                "actual, but no ingested bill covers the workload's clusters; ingest the bill "
+                "(exitkit ingest BILL) or set baseline: modelled",
+            )
+        return result
+    months = ", ".join(f"{c.cluster} {c.month}" for c in alloc.clusters)
+    notes.append(f"today = actual bill allocated to the workload ({months}; docs/cost-model.md)")
+    return replace(result, baseline="actual", allocation=alloc)
 
 
 def incomplete_platforms(wc: WorkloadCost | CostResult) -> dict[str, list[str]]:

@@ -4,7 +4,10 @@ Month m (1-based) covers [m−1, m) from the day the migration starts. For the d
 (`migration.dual_run_months` = M, possibly fractional; month m holds a share
 f(m) = clamp(M − (m−1), 0, 1) of it) and `months` (default 36) after them:
 
-- today(m)     = T(y)                       the source platform's monthly total, year y = ⌈m/12⌉
+- today(m)     = T(y)                       the source platform's monthly total, year y = ⌈m/12⌉;
+                                            on an actual baseline (an ingested bill, `baseline:
+                                            actual`), A × T(y) / T(1): the bill A grown as the
+                                            model grows (A × (1 + g)^(y−1) when T(1) is 0)
 - candidate(m) = C(y) + O × f(m) / M        the candidate's monthly total from month 1, plus the
                                             one-time migration amount O spread over the dual run
                                             (all in month 1 when M = 0)
@@ -124,6 +127,17 @@ def cash_flows(
         grown = what_if(inputs, write_multiplier=(1 + a.growth_per_year) ** (year - 1))
         by_year[year] = {p.platform: p for p in evaluate(grown, catalog, ids, migration=False).platforms}
     today_1 = by_year[1][src]
+    actual = result.today_usd() if result is not None and result.baseline == "actual" else None
+
+    def today_usd(year: int) -> float:
+        modelled = by_year[year][src].total_usd
+        if actual is None:
+            return modelled
+        if today_1.total_usd > 0:
+            return actual * modelled / today_1.total_usd
+        return actual * (1 + a.growth_per_year) ** (year - 1)
+
+    today_missing = [] if actual is not None else list(today_1.missing_prices)
     out: dict[str, CashFlow] = {}
     for pid in ids:
         if pid == src:
@@ -136,7 +150,7 @@ def cash_flows(
             year = math.ceil(m / 12)
             share = dual_share(m, dual)
             spread = (share / dual if dual > 0 else (1.0 if m == 1 else 0.0)) * one_time
-            today = by_year[year][src].total_usd
+            today = today_usd(year)
             cand = by_year[year][pid].total_usd + spread
             saving = today - cand
             cumulative += saving
@@ -158,7 +172,7 @@ def cash_flows(
         first3 = rows[:THREE_YEARS]
         t3 = sum(r["today_usd"] for r in first3)
         c3 = sum(r["candidate_usd"] for r in first3)
-        missing = sorted(set(cand_1.missing_prices) | set(today_1.missing_prices))
+        missing = sorted(set(cand_1.missing_prices) | set(today_missing))
         incomplete = bool(missing)
         out[pid] = CashFlow(
             platform=pid,
@@ -169,7 +183,7 @@ def cash_flows(
             one_time_usd=None if cand_1.migration_incomplete else one_time,
             payback_month=None if incomplete else first_positive,
             npv_usd=None if incomplete else npv,
-            three_year_today_usd=None if today_1.incomplete else t3,
+            three_year_today_usd=None if today_missing else t3,
             three_year_candidate_usd=None if cand_1.incomplete else c3,
             three_year_saving_usd=None if incomplete else t3 - c3,
             incomplete=incomplete,

@@ -107,6 +107,18 @@ class CostResult:
     # per candidate: exitkit.cost.cash_flow.CashFlow (set by `with_cash_flows`; empty from `evaluate`)
     cash_flows: dict[str, Any] = field(default_factory=dict)
     assumptions: dict[str, Any] = field(default_factory=dict)  # labour, discount rate, ... as shown
+    # Today's monthly cost: "modelled" (the source platform's lines) or "actual" (an ingested bill
+    # allocated to the workload: `allocation` is an exitkit.bill.allocate.Allocation).
+    baseline: str = "modelled"
+    allocation: object | None = None
+
+    def today_usd(self) -> float | None:
+        """Today's monthly cost on the baseline: the allocated bill, or the source platform's
+        modelled total (None when neither is known). Savings, payback and gates use this."""
+        if self.baseline == "actual" and self.allocation is not None:
+            return float(self.allocation.monthly_usd)
+        today = next((p for p in self.platforms if p.today), None)
+        return None if today is None else today.total_usd
 
     def platform(self, platform_id: str) -> PlatformCost:
         for p in self.platforms:
@@ -155,10 +167,28 @@ class CostResult:
             "missing_prices": self.missing_prices(),
             "assumptions": dict(self.assumptions),
             "warnings": list(self.warnings),
+            "baseline": self.baseline,
+            "today_usd": self.today_usd(),
+            "actual_baseline": _allocation_dict(self.allocation) if self.baseline == "actual" else None,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return strict_json(self.to_dict(), f"cost of {self.workload!r}", indent=indent, ensure_ascii=False)
+
+
+def _allocation_dict(alloc) -> dict | None:
+    if alloc is None:
+        return None
+    return {
+        "monthly_usd": alloc.monthly_usd,
+        "clusters": [
+            {"cluster": c.cluster, "month": c.month, "traffic_share": c.traffic_share,
+             "storage_share": c.storage_share, "cluster_actual_usd": c.cluster_actual_usd,
+             "allocated_usd": c.allocated_usd}
+            for c in alloc.clusters
+        ],
+        "unbilled_clusters": list(alloc.missing),
+    }  # fmt: skip
 
 
 def evaluate(

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exitkit.bill.paths import Attribution
 from exitkit.errors import BadExport, ExitkitError
 from exitkit.units import parse_bytes
 
@@ -122,6 +123,7 @@ class Source:
     cluster: str | None = None  # --cluster: used only where the content does not say
     metric: str | None = None  # --metric: used only where the content does not say
     group: str | None = None  # --group: used only where the content does not say (old consumer-groups)
+    bill: Attribution | None = None  # --cluster-tag / --cluster-map: how bill lines find their cluster
 
     def text(self) -> str:
         """The content as text: UTF-8, BOM stripped. Bad bytes are a `BadExport`."""

@@ -108,11 +108,15 @@ def cost_model(
         return GateResult(
             "no_evidence", f"the cost result has no model of today's platform {source_platform}: nothing to compare"
         )
-    saving = today.total_usd - cand.total_usd
+    # today on the workload's baseline: the allocated bill when one covers it, else the model
+    today_usd = cost_result.today_usd() if hasattr(cost_result, "today_usd") else today.total_usd
+    actual = getattr(cost_result, "baseline", "modelled") == "actual"
+    saving = today_usd - cand.total_usd
     mig = cand.migration_usd
     evidence = [
         f"{candidate}: {cand.total_usd:,.0f} USD/month (steady {cand.steady_usd:,.0f} + abnormal {cand.abnormal_usd:,.0f})",
-        f"today ({source_platform}): {today.total_usd:,.0f} USD/month",
+        f"today ({source_platform}): {today_usd:,.0f} USD/month"
+        + (f", actual bill (modelled {today.total_usd:,.0f})" if actual else ", modelled"),
         f"one-time migration {mig:,.0f} USD",
     ] + [f"warning: {w}" for w in getattr(cost_result, "warnings", [])]
     if unpriced.get(candidate) and saving > 0:
@@ -120,7 +124,7 @@ def cost_model(
         return GateResult(
             "no_evidence", f"{candidate}'s total is a lower bound: unpriced catalog keys {keys}", evidence
         )
-    if unpriced.get(source_platform) and saving <= 0:
+    if unpriced.get(source_platform) and saving <= 0 and not actual:
         keys = ", ".join(unpriced[source_platform])
         return GateResult(
             "no_evidence",
@@ -131,7 +135,7 @@ def cost_model(
         payback = mig / saving if saving else float("inf")
         return GateResult(
             "pass",
-            f"saves {saving:,.0f} USD/month ({saving / today.total_usd:.0%} of today); "
+            f"saves {saving:,.0f} USD/month ({saving / today_usd:.0%} of today); "
             f"migration pays back in {payback:.1f} months",
             evidence,
         )

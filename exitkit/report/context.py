@@ -101,11 +101,13 @@ def headline(ctx: ReportContext) -> dict:
         if r["year"] == 3:
             three_year[r["platform"]] = None if r.get("incomplete") else r["cumulative_usd"]
     cf = ctx.result.cash_flows.get(cheapest.platform) if cheapest is not None else None
-    savings = None if today is None or cheapest is None else float(today.total_usd - cheapest.total_usd)
+    today_usd = ctx.result.today_usd() if today is not None else None  # the baseline: bill or model
+    savings = None if today_usd is None or cheapest is None else float(today_usd - cheapest.total_usd)
     rec = recommendation(ctx)
     return {
         "today_platform": None if today is None else today.platform,
-        "today_monthly_usd": None if today is None else float(today.total_usd),
+        "today_monthly_usd": today_usd,
+        "today_baseline": ctx.result.baseline,
         "cheapest": None if cheapest is None else cheapest.platform,
         "cheapest_monthly_usd": None if cheapest is None else float(cheapest.total_usd),
         "monthly_savings_usd": savings,
@@ -152,7 +154,7 @@ def recommendation(ctx: ReportContext) -> dict:
     if not len(cands):
         return {"decision": "stay", "candidate": None, "reason": "no fully priced candidate"}
     today = totals[totals.today]
-    if len(today) and cands.iloc[0].total_usd >= today.iloc[0].total_usd:
+    if len(today) and cands.iloc[0].total_usd >= ctx.result.today_usd():
         return {"decision": "stay", "candidate": None, "reason": "no candidate is cheaper than today's platform"}
     best = cands.iloc[0].platform
     return {
@@ -180,7 +182,11 @@ def summary_cards(ctx: ReportContext) -> HTML:
     three = h["three_year_usd"]
     cards = [
         ("Recommendation", h["recommendation"], h["recommendation_reason"]),
-        (f"Today ({h['today_platform'] or '—'})", _usd(h["today_monthly_usd"]) + " / month", "steady + abnormal"),
+        (
+            f"Today ({h['today_platform'] or '—'})",
+            _usd(h["today_monthly_usd"]) + " / month",
+            "actual bill, allocated" if h.get("today_baseline") == "actual" else "steady + abnormal",
+        ),
         (
             f"Cheapest candidate ({h['cheapest'] or '—'})",
             _usd(h["cheapest_monthly_usd"]) + " / month",

@@ -205,6 +205,11 @@ class Workload(Strict):
     discounts: dict[Literal["cloud", "vendor", "internal"], Fraction01] = Field(
         default_factory=dict, description="Discount per payee (cloud, vendor, internal): 0.15 or '15%'."
     )
+    baseline: Literal["actual", "modelled"] | None = Field(
+        None,
+        description="Today's cost: 'actual' (the ingested bill allocated to the workload) or 'modelled' "
+        "(the source platform's model); default actual when a bill covers the workload's clusters.",
+    )
     contract: dict[str, Any] = Field(
         default_factory=dict, description="Kafka contract evidence; its fields are defined by the plan step."
     )

@@ -1,0 +1,286 @@
+"""What every bill reader shares: DuckDB reads the CSV/Parquet file, SQL checks it, rows come out
+in the `bill_lines` shape (exitkit.store.schema) with the cluster and byte path derived.
+
+A bill can be GBs (a year of hourly CUR): DuckDB's CSV and Parquet readers parse it in its own
+bounded memory (`exitkit.store.memory_connection`), never a Python loop per line. Checks are
+SQL over the whole file and name the first bad line: a non-numeric cost, a time that is not a
+time, a second currency. Money stays DECIMAL(38,10) text until the store casts it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import duckdb
+import pandas as pd
+
+from exitkit import store
+from exitkit.bill.paths import Attribution, distinct_map, parse_tags
+from exitkit.ingest.base import SNIFF_BYTES, ReadResult, Source
+
+BILL_COLUMNS = [
+    "line", "provider", "month", "billing_period_start", "charge_start", "charge_end", "service", "region",
+    "resource_id", "cluster", "usage_type", "charge_category", "charge_type", "path", "quantity", "unit",
+    "list_cost", "billed_cost", "effective_cost", "currency", "cost_basis", "tags",
+]  # fmt: skip
+
+PARQUET_MAGIC = b"PAR1"
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+def is_parquet(source: Source) -> bool:
+    return source.data[:4] == PARQUET_MAGIC
+
+
+def header(head: str, source: Source) -> list[str]:
+    """The column names: the first CSV row of the head, or a Parquet file's schema."""
+    if is_parquet(source):
+        return parquet_columns(source)
+    first = head.split("\n", 1)[0].rstrip("\r")
+    if not first:
+        return []
+    try:
+        return next(csv.reader(io.StringIO(first)))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def source_header(source: Source) -> list[str]:
+    """`header` of the whole file (its first SNIFF_BYTES)."""
+    return header(source.data[:SNIFF_BYTES].decode("utf-8", "replace").removeprefix("\ufeff"), source)
+
+
+def parquet_columns(source: Source) -> list[str]:
+    """Column names from the Parquet footer (cheap: the footer only); [] when it is not readable."""
+    con = store.memory_connection()
+    try:
+        return [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(source.path)]).fetchall()]
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+
+
+def q(name: str) -> str:
+    """A column name quoted for SQL (`lineItem/UnblendedCost` has a slash)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Table:
+    """The file as the DuckDB table `raw` (all text; `_line` = the record's line, header = 1)."""
+
+    def __init__(self, source: Source, columns: list[str]):
+        self.source = source
+        self.columns = columns
+        self.con = store.memory_connection()
+        path = lit(str(source.path))
+        try:
+            if is_parquet(source):
+                cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
+                self.con.execute(
+                    f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS _line, {cols} FROM read_parquet({path})"
+                )
+            else:
+                compression = "gzip" if _is_gzip(source) else "none"
+                spec = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
+                self.con.execute(
+                    "CREATE TEMP TABLE raw AS SELECT row_number() OVER () + 1 AS _line, * FROM read_csv("
+                    f"{path}, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                    f"compression = {lit(compression)}, columns = {spec})"
+                )
+        except duckdb.Error as exc:
+            self.con.close()
+            raise _csv_error(source, exc) from None
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+    def col(self, *names: str) -> str:
+        """The first of `names` the file has, as text (NULL when empty), else SQL NULL."""
+        for n in names:
+            if n in self.columns:
+                return f"NULLIF(trim({q(n)}), '')"
+        return "NULL"
+
+    def require(self, *groups: tuple[str, ...] | str, what: str) -> None:
+        """Each group (a name or alternatives) must be present: else a one-line error naming it."""
+        for g in groups:
+            alts = (g,) if isinstance(g, str) else g
+            if not any(a in self.columns for a in alts):
+                names = " or ".join(alts)
+                raise self.source.fail(f"no column {names}; a {what} has it (is the header complete?)", 1)
+
+    def number(self, expr: str) -> str:
+        """SQL: `expr` (text) as DECIMAL(38,10); NULL when empty. Exponents are accepted."""
+        return f"coalesce(TRY_CAST({expr} AS DECIMAL(38, 10)), TRY_CAST(TRY_CAST({expr} AS DOUBLE) AS DECIMAL(38, 10)))"
+
+    def check_numbers(self, *names: str) -> None:
+        """The first line where a named column holds something that is not a number: an error."""
+        for n in names:
+            if n not in self.columns:
+                continue
+            e = self.col(n)
+            row = self.con.execute(
+                f"SELECT _line, {e} FROM raw WHERE {e} IS NOT NULL AND {self.number(e)} IS NULL ORDER BY _line LIMIT 1"
+            ).fetchone()
+            if row:
+                raise self.source.fail(f"{n} {row[1][:40]!r} is not a number", row[0])
+
+    def time(self, expr: str) -> str:
+        """SQL: ISO-8601 text (`Z`, an offset, or none = UTC; a bare date) as a naive UTC TIMESTAMP."""
+        return f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)"
+
+    def check_times(self, *names: str) -> None:
+        for n in names:
+            if n not in self.columns:
+                continue
+            e = self.col(n)
+            row = self.con.execute(
+                f"SELECT _line, {e} FROM raw WHERE {e} IS NOT NULL AND {self.time(e)} IS NULL ORDER BY _line LIMIT 1"
+            ).fetchone()
+            if row:
+                raise self.source.fail(f"{n} {row[1][:40]!r} is not an ISO-8601 time", row[0])
+
+    def check_present(self, name: str, what: str) -> None:
+        """A column that must be filled on every line."""
+        e = self.col(name)
+        row = self.con.execute(f"SELECT _line FROM raw WHERE {e} IS NULL ORDER BY _line LIMIT 1").fetchone()
+        if row:
+            raise self.source.fail(f"{name} is empty; every line needs {what}", row[0])
+
+    def check_one_currency(self, name: str) -> str | None:
+        """The file's one currency; a second one is refused at its first line (never converted)."""
+        e = self.col(name)
+        first = self.con.execute(f"SELECT {e} FROM raw WHERE {e} IS NOT NULL ORDER BY _line LIMIT 1").fetchone()
+        if not first:
+            return None
+        other = self.con.execute(
+            f"SELECT _line, {e} FROM raw WHERE {e} IS NOT NULL AND {e} <> ? ORDER BY _line LIMIT 1", [first[0]]
+        ).fetchone()
+        if other:
+            raise self.source.fail(
+                f"two currencies in one file ({first[0]} and {other[1]}); expected one, exitkit never converts",
+                other[0],
+            )
+        return first[0]
+
+    def frame(self, select: str) -> pd.DataFrame:
+        """Run the format's normalizing SELECT over `raw` into a frame (cost columns as text)."""
+        try:
+            return self.con.execute(select).df()
+        except duckdb.Error as exc:
+            raise self.source.fail(f"cannot read the bill lines ({str(exc).splitlines()[0][:200]})") from None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _is_gzip(source: Source) -> bool:
+    try:
+        with open(source.path, "rb") as f:
+            return f.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def _csv_error(source: Source, exc: duckdb.Error):
+    msg = str(exc)
+    m = _CSV_LINE.search(msg)
+    line = int(m.group(1)) if m else None
+    detail = next((s.strip() for s in msg.splitlines()[2:4] if s.strip()), msg.splitlines()[0])
+    if "unterminated quote" in msg.lower():
+        detail = "a value with an unterminated quote"
+    return source.fail(f"truncated or malformed CSV row ({detail[:160]}); expected a complete bill export", line)
+
+
+def texts(s: pd.Series) -> list[str | None]:
+    """A text column as str or None (DuckDB hands NULL to pandas as NaN or None)."""
+    return [v if isinstance(v, str) else None for v in s]
+
+
+def finish(
+    df: pd.DataFrame,
+    source: Source,
+    *,
+    path_of: Callable[[pd.DataFrame], pd.Series],
+    notes: list[str] | None = None,
+) -> ReadResult:
+    """Derive `cluster` (attribution) and `path` (byte path) and shape the result.
+
+    `path_of(df)` gives each line's byte path from the format's own columns; lines other than
+    usage never get one (tax, credits, commitments, fees)."""
+    attribution: Attribution = source.bill or Attribution()
+    notes = list(notes or [])
+    if len(df):
+        keys = list(zip(texts(df["resource_id"]), texts(df["tags"]), strict=True))
+        by_key = distinct_map(keys, lambda k: attribution.cluster_of(k[0], parse_tags(k[1])))
+        df["cluster"] = [by_key[k] for k in keys]
+        paths = path_of(df)
+        df["path"] = paths.where(df["charge_category"] == "usage", None)
+    else:
+        df["cluster"] = pd.Series(dtype=object)
+        df["path"] = pd.Series(dtype=object)
+    for c in BILL_COLUMNS:
+        if c not in df:
+            df[c] = None
+    df = df[BILL_COLUMNS]
+    unattributed = int(df["cluster"].isna().sum())
+    if unattributed:
+        notes.append(f"{unattributed:,} of {len(df):,} bill lines match no cluster (listed by `exitkit bill`)")
+    clusters = sorted(df["cluster"].dropna().unique())
+    return ReadResult(snapshots={"bill_lines": df}, cluster=clusters[0] if len(clusters) == 1 else None, notes=notes)
+
+
+def load_json(source: Source, what: str):
+    """The file as JSON; a truncated or malformed one is a one-line error with its line."""
+    try:
+        return json.loads(source.text())
+    except json.JSONDecodeError as exc:
+        raise source.fail(f"truncated or malformed JSON ({exc.msg}); expected a complete {what}", exc.lineno) from None
+    except RecursionError:
+        raise source.fail(f"JSON nested too deeply; expected a {what}") from None
+
+
+def decimal_text(value: object, source: Source, where: str) -> str | None:
+    """A JSON amount (number or numeric string) as exact decimal text; None when absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise source.fail(f"{where} {str(value)[:40]!r} is not a number")
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise source.fail(f"{where} {str(value)[:40]!r} is not a number") from None
+    if not d.is_finite():
+        raise source.fail(f"{where} {value!r} is not a finite number")
+    return str(d)
+
+
+def utc_time(value: object, source: Source, where: str) -> pd.Timestamp:
+    """`YYYY-MM-DD` or ISO-8601 text as a naive UTC timestamp; anything else is an error."""
+    try:
+        ts = pd.Timestamp(str(value)) if isinstance(value, str) and value.strip() else None
+    except (ValueError, OverflowError):
+        ts = None
+    if ts is None or pd.isna(ts):
+        raise source.fail(f"{where} {str(value)[:40]!r} is not a date (expected YYYY-MM-DD)")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows built in Python (the small JSON formats) as a bill frame."""
+    df = pd.DataFrame(rows, columns=[c for c in BILL_COLUMNS if c not in ("cluster", "path")])
+    for c in ("billing_period_start", "charge_start", "charge_end"):
+        df[c] = pd.to_datetime(df[c])
+    return df
