@@ -44,11 +44,14 @@ def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", 
     platforms = doc["platforms"]
     names = [p.get("name") or p["platform"] for p in platforms]
     sums: dict[tuple[str, str, str], float] = {}
+    unpriced: set[tuple[str, str]] = set()  # (platform, state) with a line nobody publishes a price for
     for p, name in zip(platforms, names, strict=True):
         for line in p["lines"]:
             if line["state"] in states:
                 k = (name, line["state"], line["path"])
                 sums[k] = sums.get(k, 0.0) + float(line["monthly_usd"])
+                if line.get("unpriced"):
+                    unpriced.add((name, line["state"]))
     used = {path for (_, _, path) in sums}
     paths = [p for p in PATHS if p in used] + sorted(used - set(PATHS))
     x = [[n for n in names for _ in states], [s for _ in names for s in states]]
@@ -72,7 +75,9 @@ def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", 
     totals = [sum(sums.get((n, s, p), 0.0) for p in paths) for n, s in zip(*x, strict=True)]
     fig.add_trace(
         go.Scatter(
-            x=x, y=totals, mode="text", text=[usd(t) for t in totals], textposition="top center",
+            x=x, y=totals, mode="text", textposition="top center",
+            text=[f"needs quote (≥ {usd(t)})" if (n, s) in unpriced else usd(t)
+                  for n, s, t in zip(*x, totals, strict=True)],
             name="total", showlegend=False, hoverinfo="skip",
         )
     )  # fmt: skip

@@ -301,6 +301,11 @@ def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost
         msgs.append(
             f"source platform {inputs.source_platform!r} has no model: no 'today' column and no dual-run source line"
         )
+    if inputs.assumptions.compression_ratio == 1 and any(p.platform == "warpstream-byoc" for p in platforms):
+        msgs.append(
+            "warpstream-byoc bills uncompressed bytes written and stored; compression_ratio is 1 (no compression), "
+            "so its write and storage fees are a lower bound if producers compress: set assumptions.compression_ratio"
+        )
     if any(p.platform == "msk-express" for p in platforms):
         rf = inputs.assumptions.replication_factor
         if rf != 3:

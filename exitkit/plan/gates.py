@@ -132,12 +132,18 @@ def cost_model(
             evidence,
         )
     if saving > 0:
-        payback = mig / saving if saving else float("inf")
+        cf = getattr(cost_result, "cash_flows", {}).get(candidate)
+        if cf is not None:  # the month-by-month cash flow (dual run, growth), exitkit.cost.cash_flow
+            when = (
+                "never pays back within the dual run + 36 months"
+                if cf.payback_month is None
+                else f"pays back in month {cf.payback_month}"
+            )
+            pays = f"migration {when} of the cash flow"
+        else:
+            pays = f"migration pays back in {mig / saving:.1f} months"
         return GateResult(
-            "pass",
-            f"saves {saving:,.0f} USD/month ({saving / today_usd:.0%} of today); "
-            f"migration pays back in {payback:.1f} months",
-            evidence,
+            "pass", f"saves {saving:,.0f} USD/month ({saving / today_usd:.0%} of today); {pays}", evidence
         )
     return GateResult("fail", f"not cheaper: costs {-saving:,.0f} USD/month more than today", evidence)
 
