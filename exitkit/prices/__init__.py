@@ -336,7 +336,8 @@ def load_catalog(
             origin[p.key] = path
     catalog = Catalog(prices=prices)
     if region is not None:
-        catalog = catalog.for_region(region, load_regional(regional_path, prices))
+        # keys are checked against the packaged catalog; a custom catalog may hold fewer keys
+        catalog = catalog.for_region(region, load_regional(regional_path, prices if paths is None else None))
     return catalog.with_overrides(overrides)
 
 
