@@ -66,7 +66,8 @@ class CostResult:
     currency: str = "USD"
     warnings: list[str] = field(default_factory=list)
     # Today's monthly cost: "modelled" (the source platform's lines) or "actual" (an ingested bill
-    # allocated to the workload: `allocation` is an exitkit.bill.allocate.Allocation).
+    # allocated to the workload). `allocation` (an exitkit.bill.allocate.Allocation) is set whenever
+    # a bill covers the workload, whichever baseline is used.
     baseline: str = "modelled"
     allocation: object | None = None
 
@@ -102,7 +103,7 @@ class CostResult:
             "warnings": list(self.warnings),
             "baseline": self.baseline,
             "today_usd": self.today_usd(),
-            "actual_baseline": _allocation_dict(self.allocation) if self.baseline == "actual" else None,
+            "actual_baseline": _allocation_dict(self.allocation),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
