@@ -81,12 +81,15 @@ def test_actual_baseline_is_the_bill_allocated_by_traffic_and_storage(db):
     )
 
 
-def test_baseline_modelled_keeps_the_model(db):
+def test_baseline_modelled_keeps_the_model_and_still_shows_the_bill(db):
     with open_store(db) as con:
         wc = workload_cost(_wl(baseline="modelled"), con)
-        assert bill_vs_model(con, wc).empty
-    assert wc.result.baseline == "modelled" and wc.result.allocation is None
+        table = bill_vs_model(con, wc).set_index("path")
+    assert wc.result.baseline == "modelled"
     assert wc.result.today_usd() == pytest.approx(wc.result.platform("msk-standard").total_usd)
+    assert wc.result.today_usd() != pytest.approx(401.95625)
+    assert table.loc["total", "actual_usd"] == pytest.approx(401.95625)  # the bill, beside the model
+    assert wc.result.to_dict()["actual_baseline"]["monthly_usd"] == pytest.approx(401.95625)
 
 
 def test_baseline_actual_without_a_bill_is_a_workload_error(db):

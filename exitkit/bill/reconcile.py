@@ -245,8 +245,8 @@ def bill_vs_model(con: duckdb.DuckDBPyConnection | None, wc: WorkloadCost) -> pd
     allocated to the workload (monthly, at the workload's month length) beside today's modelled
     lines. Empty when no bill covers the workload's clusters."""
     cols = ["path", "actual_usd", "modelled_usd"]
-    alloc = wc.result.allocation if wc.result.baseline == "actual" else None
-    if alloc is None:
+    alloc = wc.result.allocation
+    if alloc is None or alloc.missing:
         return pd.DataFrame(columns=cols)
     today = next((p for p in wc.result.platforms if p.today), None)
     model: dict[str, float] = {}

@@ -162,12 +162,12 @@ def _with_baseline(
 ) -> CostResult:
     """Today's baseline (docs/cost-model.md, "Actual baseline"): the bill allocated to the workload
     when one covers its clusters and the workload does not ask for `baseline: modelled`."""
-    if workload.baseline == "modelled":
-        return result
     alloc = None
     if con is not None and wp.topics and has_bills(con):
         df = profile_df if profile_df is not None else topic_profile(con)
         alloc = allocate(con, wp.topics, df, result.month_hours)
+    if workload.baseline == "modelled":  # the bill is still shown beside the model
+        return replace(result, allocation=alloc)
     if alloc is not None and alloc.missing:  # a part billed, a part not: no like-for-like total
         if workload.baseline == "actual":
             raise workload.fail(

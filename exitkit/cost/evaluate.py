@@ -108,7 +108,8 @@ class CostResult:
     cash_flows: dict[str, Any] = field(default_factory=dict)
     assumptions: dict[str, Any] = field(default_factory=dict)  # labour, discount rate, ... as shown
     # Today's monthly cost: "modelled" (the source platform's lines) or "actual" (an ingested bill
-    # allocated to the workload: `allocation` is an exitkit.bill.allocate.Allocation).
+    # allocated to the workload). `allocation` (an exitkit.bill.allocate.Allocation) is set whenever
+    # a bill covers the workload, whichever baseline is used.
     baseline: str = "modelled"
     allocation: object | None = None
 
@@ -169,7 +170,7 @@ class CostResult:
             "warnings": list(self.warnings),
             "baseline": self.baseline,
             "today_usd": self.today_usd(),
-            "actual_baseline": _allocation_dict(self.allocation) if self.baseline == "actual" else None,
+            "actual_baseline": _allocation_dict(self.allocation),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
