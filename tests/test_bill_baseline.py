@@ -7,8 +7,11 @@ Store: the FOCUS fixture (logs-msk, September 2026: compute 453.60, storage 300.
 Workload on t1: traffic share (3 + 6) / (3 + 6 + 1 + 2) = 0.75; storage share 100 / 400 = 0.25.
     September: 453.60 × 0.75 + 300.00 × 0.25 − 25.00 × 0.75 = 340.20 + 75.00 − 18.75 = 396.45
     at 730 h months: 396.45 × 730 / 720 = 401.95625
+Today on the actual baseline adds the source's modelled lines no AWS bill carries: labour,
+msk-standard's default 30 h/month × $120/h = 3,600 → 4,001.95625.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from click.testing import CliRunner
 from exitkit.bill.paths import Attribution
 from exitkit.bill.reconcile import bill_report, bill_vs_model
 from exitkit.cli import cli
+from exitkit.cost import cash_flows
 from exitkit.cost.adapter import workload_cost
 from exitkit.errors import BadWorkload
 from exitkit.ingest import ingest
@@ -67,8 +71,17 @@ def test_actual_baseline_is_the_bill_allocated_by_traffic_and_storage(db):
     assert (share.cluster, share.month) == ("logs-msk", "2026-09")
     assert share.traffic_share == pytest.approx(0.75) and share.storage_share == pytest.approx(0.25)
     assert share.allocated_usd == pytest.approx(396.45)
-    assert r.today_usd() == pytest.approx(401.95625)
-    assert r.to_dict()["baseline"] == "actual" and r.to_dict()["today_usd"] == pytest.approx(401.95625)
+    assert r.allocation.monthly_usd == pytest.approx(401.95625)
+    assert r.unbilled_today_usd() == pytest.approx(30 * 120)  # labour: on no invoice
+    assert r.today_usd() == pytest.approx(4001.95625)
+    assert r.to_dict()["baseline"] == "actual" and r.to_dict()["today_usd"] == pytest.approx(4001.95625)
+    # the cash flow's today is the same baseline, grown as the model grows (month 1: A itself)
+    flow = r.cash_flows["msk-express"]
+    assert flow.months[0]["today_usd"] == pytest.approx(4001.95625)
+    modelled = cash_flows(wc.inputs, wc.catalog, ["msk-express"], result=replace(r, baseline="modelled"))
+    t1, t2 = (modelled["msk-express"].months[m]["today_usd"] for m in (0, 12))
+    assert t1 == pytest.approx(r.platform("msk-standard").total_usd) and t2 != pytest.approx(t1)
+    assert flow.months[12]["today_usd"] == pytest.approx(4001.95625 * t2 / t1)
     k = 730 / 720
     rows = table.set_index("path")
     assert rows.loc["compute", "actual_usd"] == pytest.approx(340.20 * k)
@@ -113,7 +126,7 @@ def test_savings_gate_uses_the_actual_baseline(db):
         r = workload_cost(_wl(), con).result
     cand = r.platform("msk-express").total_usd
     gate = cost_model_gate(r, "msk-standard", "msk-express")
-    saving = 401.95625 - cand
+    saving = 4001.95625 - cand
     assert any("actual bill" in e for e in gate.evidence)
     assert gate.status == ("pass" if saving > 0 else "fail")
     assert f"{abs(saving):,.0f} USD/month" in gate.reason
@@ -142,4 +155,4 @@ def test_cli_bill_and_cost_say_the_baseline(db, tmp_path):
     )
     res = CliRunner().invoke(cli, ["cost", "--workload", str(wl), "--db", str(db)])
     assert res.exit_code == 0, res.output
-    assert "baseline: actual — today $402/month" in res.output
+    assert "baseline: actual — today $4,002/month" in res.output

@@ -63,7 +63,11 @@ def cost(workload_path: str, db: str | None, fmt: str) -> None:
     )
     today = res.today_usd()
     if res.baseline == "actual":
-        click.echo(f"baseline: actual — today {usd(today)}/month is the ingested bill allocated to this workload")
+        click.echo(
+            f"baseline: actual — today {usd(today)}/month is the ingested bill allocated to this workload "
+            f"({usd(res.allocation.monthly_usd)}) plus the modelled lines no bill carries, labour included "
+            f"({usd(res.unbilled_today_usd())})"
+        )
     else:
         shown = "—" if today is None else usd(today)
         click.echo(f"baseline: modelled — today {shown}/month is the model of {wl.source.platform}")

@@ -15,6 +15,12 @@ from exitkit.prices import Catalog
 from exitkit.safe_output import strict_json
 
 
+def bill_payee(platform: str) -> str:
+    """Whose lines a platform's bill carries: Confluent's invoice holds the vendor's lines (its
+    cloud side is on the AWS bill, on no lkc- resource); every other platform's bill is the cloud's."""
+    return "vendor" if platform.startswith("confluent-") else "cloud"
+
+
 @dataclass(frozen=True)
 class PlatformCost:
     """One platform's lines and totals. `today` marks the workload's source platform."""
@@ -114,12 +120,27 @@ class CostResult:
     allocation: object | None = None
 
     def today_usd(self) -> float | None:
-        """Today's monthly cost on the baseline: the allocated bill, or the source platform's
-        modelled total (None when neither is known). Savings, payback and gates use this."""
-        if self.baseline == "actual" and self.allocation is not None:
-            return float(self.allocation.monthly_usd)
+        """Today's monthly cost on the baseline (None when unknown). Savings, payback and gates use it.
+
+        Modelled: the source platform's total. Actual: the allocated bill plus the source's
+        modelled lines that no such bill carries (`unbilled_today_usd`: labour always; the cloud
+        side of a Confluent cluster, the vendor side of any other), so today and every candidate
+        count the same payees."""
         today = next((p for p in self.platforms if p.today), None)
+        if self.baseline == "actual" and self.allocation is not None:
+            return float(self.allocation.monthly_usd) + self.unbilled_today_usd()
         return None if today is None else today.total_usd
+
+    def unbilled_today_usd(self) -> float:
+        """The source platform's steady + abnormal lines that its bill does not carry (see `today_usd`)."""
+        today = next((p for p in self.platforms if p.today), None)
+        if today is None:
+            return 0.0
+        billed = bill_payee(today.platform)
+        return sum(
+            (ln.monthly_usd for ln in today.lines if ln.state != "migration" and ln.payee != billed),
+            0.0,
+        )
 
     def platform(self, platform_id: str) -> PlatformCost:
         for p in self.platforms:
