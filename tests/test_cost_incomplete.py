@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from exitkit.cost.adapter import workload_cost
 from exitkit.cost.cash_flow import projection_rows
 from exitkit.demo import workload_path
-from exitkit.report.context import ReportContext
+from exitkit.report.context import ReportContext, labor_table, summary_cards
 from exitkit.report.data import write_xlsx
 from exitkit.workload.loader import load_workload
 
@@ -94,3 +94,12 @@ def test_xlsx_totals_and_projection_say_needs_quote(wc, tmp_path):
     notes = [c.value for c in wb["Totals"]["A"] if isinstance(c.value, str)]
     assert any(n.startswith("needs quote: automq-byoc") for n in notes)
     assert any("2,087 h/yr ÷ 12" in n for n in notes)
+
+
+def test_report_says_at_the_top_which_prices_are_missing(wc):
+    ctx = ReportContext(wc.workload, wc, None, projection_rows(wc.result.cash_flows, "msk-standard"))
+    top = summary_cards(ctx).data
+    assert "Needs quote:</b> automq-byoc" in top and "prices: {automq.aku_hour:" in top
+    labour = labor_table(ctx).data
+    assert "$120 per hour" in labour and "173.9 h" in labour
+    assert "<td>warpstream-byoc</td>\n      <td>15.0</td>\n      <td>0.09</td>" in labour  # 15 h ÷ 173.9 h

@@ -209,7 +209,16 @@ def summary_cards(ctx: ReportContext) -> HTML:
         for k, v, m in cards
     )
     title = e(ctx.workload.display_title)
-    return HTML(f'<h2 style="margin-top:0">{title}</h2><div class="ek-cards">{body}</div>')
+    missing = ctx.result.missing_prices()
+    quote = ""
+    if missing:  # said at the top: which totals are not numbers, and how to supply the price
+        keys = sorted({k for ks in missing.values() for k in ks})
+        quote = (
+            f"<p class='ek-meta'><b>Needs quote:</b> {e(', '.join(missing))} — no published price for "
+            f"{e(', '.join(keys))}; these totals are not ranked. Add your quote to the workload's "
+            f"<code>prices:</code> (e.g. <code>prices: {{{e(keys[0])}: …}}</code>).</p>"
+        )
+    return HTML(f'<h2 style="margin-top:0">{title}</h2>{quote}<div class="ek-cards">{body}</div>')
 
 
 def totals_table(ctx: ReportContext) -> HTML:
@@ -379,6 +388,21 @@ def assumptions_table(ctx: ReportContext) -> HTML:
         columns=["assumption", "value", "from"],
     )
     meta = f"<p class='ek-meta'>Region {html.escape(ctx.workload.region)}, {ctx.workload.zones} zones. Warnings: {html.escape('; '.join(ctx.result.warnings) or 'none')}.</p>"
+    return HTML(meta + df.to_html(index=False, escape=True) + labor_table(ctx).data)
+
+
+def labor_table(ctx: ReportContext) -> HTML:
+    """Operating hours per month, FTE and monthly USD per platform, with the rate and their source."""
+    lab = ctx.result.assumptions.get("labor", {})
+    rows = [
+        (pid, v["hours_per_month"], round(v["fte"], 2), _usd(v["monthly_usd"]), v["source"])
+        for pid, v in lab.get("platforms", {}).items()
+    ]
+    df = pd.DataFrame(rows, columns=["platform", "hours / month", "FTE", "labour / month", "source"])
+    meta = (
+        f"<p class='ek-meta'>Labour: {_usd(lab.get('hourly_rate_usd'))} per hour; FTE = hours ÷ "
+        f"{lab.get('hours_per_fte_month', 0):.1f} h ({html.escape(lab.get('hours_per_fte_month_source', ''))}).</p>"
+    )
     return HTML(meta + df.to_html(index=False, escape=True))
 
 

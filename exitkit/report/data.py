@@ -37,6 +37,7 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
         "xlsx": str(xlsx_path),
         "cheapest": h["cheapest"],
         "monthly_savings_usd": h["monthly_savings_usd"],
+        "payback_month": h["payback_month"],  # the cheapest candidate's cash flow (None: never / needs quote)
         "recommendation": h["recommendation"],
         "gates": h["gates"],
     }
