@@ -469,3 +469,15 @@ def test_failed_bill_ingest_raises_ingest_failed(tmp_path):
     rows[0]["BilledCost"] = "n/a"
     with pytest.raises(IngestFailed, match=r":2: BilledCost 'n/a' is not a number"):
         ingest([_write_csv(tmp_path / "x.csv", rows)], tmp_path / "s.duckdb", progress=False)
+
+
+def test_times_with_an_offset_are_taken_to_utc_and_set_the_month(tmp_path):
+    # 2026-10-01T01:00:00+02:00 is 2026-09-30 23:00 UTC: a September line
+    rows = _focus_rows()[:1]
+    rows[0]["ChargePeriodStart"] = "2026-10-01T01:00:00+02:00"
+    rows[0]["ChargePeriodEnd"] = "2026-10-01T02:00:00+02:00"
+    db = tmp_path / "s.duckdb"
+    ingest([_write_csv(tmp_path / "tz.csv", rows)], db, progress=False)
+    with open_store(db) as con:
+        got = con.execute("SELECT month, charge_start, charge_end FROM bill_lines").fetchone()
+    assert got[0] == "2026-09" and str(got[1]) == "2026-09-30 23:00:00" and str(got[2]) == "2026-10-01 00:00:00"

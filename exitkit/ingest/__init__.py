@@ -177,6 +177,7 @@ def ingest(
                 errors.append(outcome)
                 continue
             if errors:
+                outcome[2].cleanup()
                 continue  # keep reading to report every bad file; nothing will be kept
             sha, reader, result = outcome
             rep = _summarize(f, reader, result)
@@ -196,7 +197,10 @@ def ingest(
                         BadExport(f, f"cannot store its rows ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
                     )
                     continue
+                finally:
+                    result.cleanup()
                 next_id += 1
+            result.cleanup()
             reports.append(rep)
         bar.close()
         if errors:
@@ -293,6 +297,11 @@ def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str
     for table, _snap in result.snapshots.items():
         if len(_snap):
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM _snap', [source_id])
+    for table, (file, n) in result.files.items():
+        if n:
+            con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM read_parquet(?)', [source_id, str(file)]
+            )
 
 
 # Points of a file loaded in this call against the same series and interval of any file loaded
@@ -341,7 +350,7 @@ def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
         path=shown_path(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes)
     )
     frames = [df for df in [result.points, *result.snapshots.values()] if df is not None and len(df)]
-    clusters: set[str] = {result.cluster} if result.cluster else set()
+    clusters: set[str] = ({result.cluster} if result.cluster else set()) | set(result.clusters)
     topics: set[str] = set()
     for df in frames:
         if "cluster" in df:

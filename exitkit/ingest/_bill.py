@@ -13,8 +13,10 @@ import csv
 import io
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -82,6 +84,7 @@ class Table:
         self.source = source
         self.columns = columns
         self.con = store.memory_connection()
+        self.con.execute("SET TimeZone = 'UTC'")  # an ISO time without offset is UTC
         path = lit(str(source.path))
         try:
             if is_parquet(source):
@@ -125,30 +128,34 @@ class Table:
 
     def check_numbers(self, *names: str) -> None:
         """The first line where a named column holds something that is not a number: an error."""
-        for n in names:
-            if n not in self.columns:
-                continue
-            e = self.col(n)
-            row = self.con.execute(
-                f"SELECT _line, {e} FROM raw WHERE {e} IS NOT NULL AND {self.number(e)} IS NULL ORDER BY _line LIMIT 1"
-            ).fetchone()
-            if row:
-                raise self.source.fail(f"{n} {row[1][:40]!r} is not a number", row[0])
+        self._first_bad(names, self.number, "is not a number")
+
+    def _first_bad(self, names: tuple[str, ...], convert, what: str) -> None:
+        """One scan for all `names`: the earliest line whose value is there but does not convert."""
+        names = tuple(n for n in names if n in self.columns)
+        if not names:
+            return
+        firsts = ", ".join(
+            f"min(_line) FILTER (WHERE {self.col(n)} IS NOT NULL AND {convert(self.col(n))} IS NULL)" for n in names
+        )
+        lines = self.con.execute(f"SELECT {firsts} FROM raw").fetchone()
+        bad = [(line, n) for line, n in zip(lines, names, strict=True) if line is not None]
+        if bad:
+            line, n = min(bad)
+            value = self.con.execute(f"SELECT {self.col(n)} FROM raw WHERE _line = ?", [line]).fetchone()[0]
+            raise self.source.fail(f"{n} {value[:40]!r} {what}", line)
 
     def time(self, expr: str) -> str:
-        """SQL: ISO-8601 text (`Z`, an offset, or none = UTC; a bare date) as a naive UTC TIMESTAMP."""
-        return f"CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP)"
+        """SQL: ISO-8601 text (`Z`, an offset, or none = UTC; a bare date) as a naive UTC TIMESTAMP.
+        `…Z` and offset-less text take the fast TIMESTAMP cast; an offset goes through TIMESTAMPTZ
+        (the session is UTC), which the plain cast would ignore."""
+        return (
+            f"CASE WHEN right({expr}, 1) = 'Z' OR length({expr}) <= 19 THEN TRY_CAST({expr} AS TIMESTAMP) "
+            f"ELSE CAST(TRY_CAST({expr} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+        )
 
     def check_times(self, *names: str) -> None:
-        for n in names:
-            if n not in self.columns:
-                continue
-            e = self.col(n)
-            row = self.con.execute(
-                f"SELECT _line, {e} FROM raw WHERE {e} IS NOT NULL AND {self.time(e)} IS NULL ORDER BY _line LIMIT 1"
-            ).fetchone()
-            if row:
-                raise self.source.fail(f"{n} {row[1][:40]!r} is not an ISO-8601 time", row[0])
+        self._first_bad(names, self.time, "is not an ISO-8601 time")
 
     def check_present(self, name: str, what: str) -> None:
         """A column that must be filled on every line."""
@@ -173,12 +180,70 @@ class Table:
             )
         return first[0]
 
-    def frame(self, select: str) -> pd.DataFrame:
-        """Run the format's normalizing SELECT over `raw` into a frame (cost columns as text)."""
+    def finish(
+        self,
+        select: str,
+        *,
+        path_cols: list[str],
+        path_of: Callable[[pd.DataFrame], pd.Series],
+        notes: list[str],
+    ) -> ReadResult:
+        """Normalize, attribute and map every line in DuckDB, and hand the rows over as a Parquet
+        file (`ReadResult.files`): no pandas frame of the whole bill. The Python rules (cluster of a
+        resource and its tags, path of a usage type) run once per distinct key, as small frames."""
+        con = self.con
+        attribution: Attribution = self.source.bill or Attribution()
         try:
-            return self.con.execute(select).df()
+            con.execute(f"CREATE TEMP TABLE norm AS {select}")
+            keys = con.execute("SELECT DISTINCT resource_id, tags FROM norm").df()
+            keys["cluster"] = [
+                attribution.cluster_of(r, parse_tags(t))
+                for r, t in zip(texts(keys["resource_id"]), texts(keys["tags"]), strict=True)
+            ]
+            cols = ", ".join(path_cols)
+            pk = con.execute(f"SELECT DISTINCT {cols} FROM norm WHERE charge_category = 'usage'").df()
+            pk["path"] = path_of(pk) if len(pk) else pd.Series(dtype=object)
+            pk["path"] = [p if isinstance(p, str) else None for p in pk["path"]]
+            con.register("attr_keys", keys[["resource_id", "tags", "cluster"]])
+            con.register("path_keys", pk)
+            con.execute("CREATE TEMP TABLE attr AS SELECT * FROM attr_keys")
+            con.execute("CREATE TEMP TABLE pmap AS SELECT * FROM path_keys")
+            con.unregister("attr_keys")
+            con.unregister("path_keys")
+            out_dir = Path(tempfile.mkdtemp(prefix="exitkit-bill-"))
+            out = out_dir / "bill_lines.parquet"
+            # equality on coalesced keys (a hash join; NULL matches NULL: empty text is NULL here)
+            on_path = " AND ".join(f"coalesce(p.{c}, '') = coalesce(n.{c}, '')" for c in path_cols)
+            money = ("quantity", "list_cost", "billed_cost", "effective_cost")
+            select_cols = ", ".join(
+                "a.cluster AS cluster" if c == "cluster"
+                else "CASE WHEN n.charge_category = 'usage' THEN p.path END AS path" if c == "path"
+                else f"CAST(n.{c} AS DECIMAL(38, 10)) AS {c}" if c in money
+                else f"n.{c} AS {c}"
+                for c in BILL_COLUMNS
+            )  # fmt: skip
+            con.execute(
+                f"COPY (SELECT {select_cols} FROM norm n "
+                "LEFT JOIN attr a ON coalesce(a.resource_id, '') = coalesce(n.resource_id, '') "
+                "AND coalesce(a.tags, '') = coalesce(n.tags, '') "
+                f"LEFT JOIN pmap p ON {on_path} ORDER BY n.line) TO '{out}' (FORMAT parquet)"
+            )
+            total, unattributed = con.execute(
+                f"SELECT count(*), count(*) FILTER (cluster IS NULL) FROM read_parquet('{out}')"
+            ).fetchone()
+            clusters = [r[0] for r in con.execute(
+                f"SELECT DISTINCT cluster FROM read_parquet('{out}') WHERE cluster IS NOT NULL ORDER BY 1").fetchall()]  # fmt: skip
         except duckdb.Error as exc:
             raise self.source.fail(f"cannot read the bill lines ({str(exc).splitlines()[0][:200]})") from None
+        notes = list(notes)
+        if unattributed:
+            notes.append(f"{unattributed:,} of {total:,} bill lines match no cluster (listed by `exitkit bill`)")
+        return ReadResult(
+            files={"bill_lines": (out, int(total))},
+            clusters=clusters,
+            cluster=clusters[0] if len(clusters) == 1 else None,
+            notes=notes,
+        )
 
     def close(self) -> None:
         self.con.close()

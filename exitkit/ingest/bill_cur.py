@@ -92,28 +92,28 @@ def _read(source: Source, which: int) -> ReadResult:
             WHEN {ltype} = 'Credit' OR {ltype} IN {_sql_list(_DISCOUNTS)} THEN 'credit'
             WHEN {ltype} = 'Refund' THEN 'refund' WHEN {ltype} = 'Tax' THEN 'tax' ELSE 'fee' END"""
         start = t.time(t.col(name["start"]))
-        df = t.frame(f"""
+        select = f"""
             SELECT _line AS line, 'aws' AS provider, strftime({start}, '%Y-%m') AS month,
                    {t.time(t.col(name["period"]))} AS billing_period_start,
                    {start} AS charge_start, {t.time(t.col(name["end"]))} AS charge_end,
                    {t.col(name["product"])} AS service, {t.col(name["region"])} AS region,
                    {t.col(name["resource_id"])} AS resource_id, {t.col(name["usage_type"])} AS usage_type,
                    {category} AS charge_category, {ltype} AS charge_type,
-                   CAST({n(t.col(name["amount"]))} AS VARCHAR) AS quantity, {t.col(name["unit"])} AS unit,
-                   CAST({n(t.col(name["public"]))} AS VARCHAR) AS list_cost,
-                   CAST({unblended} AS VARCHAR) AS billed_cost,
-                   CAST(coalesce({effective}, 0) AS VARCHAR) AS effective_cost,
+                   {n(t.col(name["amount"]))} AS quantity, {t.col(name["unit"])} AS unit,
+                   {n(t.col(name["public"]))} AS list_cost,
+                   {unblended} AS billed_cost,
+                   coalesce({effective}, 0) AS effective_cost,
                    {t.col(name["currency"])} AS currency, 'amortized (CUR line item type)' AS cost_basis,
                    {_tags_sql(t, which)} AS tags
-            FROM raw ORDER BY _line""")
+            FROM raw"""
+        return t.finish(select, path_cols=["usage_type"], path_of=_path_of, notes=[what])
     finally:
         t.close()
 
-    def path_of(frame: pd.DataFrame) -> pd.Series:
-        by = {u: aws_path(u) for u in frame["usage_type"].dropna().unique()}
-        return frame["usage_type"].map(by)
 
-    return _bill.finish(df, source, path_of=path_of, notes=[what])
+def _path_of(frame: pd.DataFrame) -> pd.Series:
+    """Byte paths of distinct AWS usage types."""
+    return pd.Series([aws_path(u) for u in _bill.texts(frame["usage_type"])], index=frame.index, dtype=object)
 
 
 def _sql_list(values: tuple[str, ...]) -> str:

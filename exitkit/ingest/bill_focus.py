@@ -68,7 +68,7 @@ def read(source: Source) -> ReadResult:
             WHEN 'adjustment' THEN CASE WHEN coalesce({billed}, {effective}) < 0 THEN 'refund' ELSE 'fee' END
             ELSE 'fee' END"""
         start = t.time(t.col("ChargePeriodStart"))
-        df = t.frame(f"""
+        select = f"""
             SELECT _line AS line,
                    coalesce(lower({t.col("ProviderName", "ServiceProviderName")}), 'focus') AS provider,
                    strftime({start}, '%Y-%m') AS month,
@@ -79,33 +79,33 @@ def read(source: Source) -> ReadResult:
                    {t.col("x_UsageType", "SkuMeter")} AS usage_type,
                    {category} AS charge_category,
                    {t.col("ChargeCategory")} AS charge_type,
-                   CAST({t.number(t.col("ConsumedQuantity", "PricingQuantity"))} AS VARCHAR) AS quantity,
+                   {t.number(t.col("ConsumedQuantity", "PricingQuantity"))} AS quantity,
                    {t.col("ConsumedUnit", "PricingUnit")} AS unit,
-                   CAST({t.number(t.col("ListCost"))} AS VARCHAR) AS list_cost,
-                   CAST({billed} AS VARCHAR) AS billed_cost,
-                   CAST(coalesce({effective}, {billed}, 0) AS VARCHAR) AS effective_cost,
+                   {t.number(t.col("ListCost"))} AS list_cost,
+                   {billed} AS billed_cost,
+                   coalesce({effective}, {billed}, 0) AS effective_cost,
                    {t.col("BillingCurrency")} AS currency, '{basis}' AS cost_basis,
                    {t.col("Tags")} AS tags,
                    {t.col("SkuMeter")} AS _meter, {t.col("ChargeDescription")} AS _description,
                    {t.col("x_Operation")} AS _operation
-            FROM raw ORDER BY _line""")
+            FROM raw"""
+        ver = version(columns)
+        has_usage_type = "x_UsageType" in columns
+        notes = [f"FOCUS {ver}" + ("" if basis == "EffectiveCost" else "; no EffectiveCost column: BilledCost summed")]
+        if not has_usage_type:
+            notes.append("no x_UsageType column: byte paths guessed from SkuMeter / ChargeDescription")
+        cols = ["usage_type"] if has_usage_type else ["_meter", "_description", "_operation"]
+        return t.finish(select, path_cols=cols, path_of=_path_of, notes=notes)
     finally:
         t.close()
-    ver = version(columns)
-    has_usage_type = "x_UsageType" in columns
-    notes = [f"FOCUS {ver}" + ("" if basis == "EffectiveCost" else "; no EffectiveCost column: BilledCost summed")]
-    if not has_usage_type:
-        notes.append("no x_UsageType column: byte paths guessed from SkuMeter / ChargeDescription")
 
-    def path_of(frame: pd.DataFrame) -> pd.Series:
-        if has_usage_type:
-            by = {u: aws_path(u) for u in frame["usage_type"].dropna().unique()}
-            return frame["usage_type"].map(by)
-        keys = list(zip(*(_bill.texts(frame[c]) for c in ("_meter", "_description", "_operation")), strict=True))
-        by = {k: keyword_path(*k) for k in set(keys)}
-        return pd.Series([by[k] for k in keys], index=frame.index, dtype=object)
 
-    return _bill.finish(df, source, path_of=path_of, notes=notes)
+def _path_of(frame: pd.DataFrame) -> pd.Series:
+    """Byte paths of distinct keys: the AWS usage type, else a guess from the SKU meter and description."""
+    if "usage_type" in frame:
+        return pd.Series([aws_path(u) for u in _bill.texts(frame["usage_type"])], index=frame.index, dtype=object)
+    keys = zip(*(_bill.texts(frame[c]) for c in ("_meter", "_description", "_operation")), strict=True)
+    return pd.Series([keyword_path(*k) for k in keys], index=frame.index, dtype=object)
 
 
 READER = register(
