@@ -226,13 +226,13 @@ class Table:
                 f"COPY (SELECT {select_cols} FROM norm n "
                 "LEFT JOIN attr a ON coalesce(a.resource_id, '') = coalesce(n.resource_id, '') "
                 "AND coalesce(a.tags, '') = coalesce(n.tags, '') "
-                f"LEFT JOIN pmap p ON {on_path} ORDER BY n.line) TO '{out}' (FORMAT parquet)"
+                f"LEFT JOIN pmap p ON {on_path} ORDER BY n.line) TO {lit(str(out))} (FORMAT parquet)"
             )
             total, unattributed = con.execute(
-                f"SELECT count(*), count(*) FILTER (cluster IS NULL) FROM read_parquet('{out}')"
+                f"SELECT count(*), count(*) FILTER (cluster IS NULL) FROM read_parquet({lit(str(out))})"
             ).fetchone()
             clusters = [r[0] for r in con.execute(
-                f"SELECT DISTINCT cluster FROM read_parquet('{out}') WHERE cluster IS NOT NULL ORDER BY 1").fetchall()]  # fmt: skip
+                f"SELECT DISTINCT cluster FROM read_parquet({lit(str(out))}) WHERE cluster IS NOT NULL ORDER BY 1").fetchall()]  # fmt: skip
         except duckdb.Error as exc:
             raise self.source.fail(f"cannot read the bill lines ({str(exc).splitlines()[0][:200]})") from None
         notes = list(notes)
