@@ -25,6 +25,7 @@ from exitkit.cost import (
 )
 from exitkit.cost.lines import Lines
 from exitkit.cost.registry import unregister
+from exitkit.plan.gates import cost_model
 from exitkit.prices import load_catalog
 
 MIB = 2**20
@@ -148,3 +149,14 @@ def test_growth_steps_yearly(toys):
     cf = cash_flows(x, load_catalog(), ["msk-express"])["msk-express"]
     assert cf.months[12]["today_usd"] > cf.months[11]["today_usd"]
     assert cf.months[13]["today_usd"] == cf.months[12]["today_usd"]  # constant within a year
+
+
+def test_cost_gate_needs_the_move_to_pay_back(toys):
+    """Saving 400 USD/month passes when the move pays back (month 10), fails when the one-time cost
+    never comes back: MirrorMaker 2 at $500/h → 2 × 730 × 2 × 500 = 1,460,000 USD > 36 × 400."""
+    for price, status, says in ((0.25, "pass", "pays back in month 10"), (500.0, "fail", "never pays back")):
+        catalog = load_catalog(overrides={"aws.ec2.hourly.m7g.xlarge": price})
+        res = evaluate(example(), catalog, [NEW])
+        res = res.with_cash_flows(cash_flows(example(), catalog, [NEW], result=res))
+        gate = cost_model(res, TODAY, NEW)
+        assert gate.status == status and "saves 400 USD/month" in gate.reason and says in gate.reason

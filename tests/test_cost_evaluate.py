@@ -231,3 +231,21 @@ def test_inputs_validation():
     with pytest.raises(ValueError, match="zone_aware_consumers"):
         CostAssumptions(zone_aware_consumers=1.5)
     assert CostAssumptions(zone_aware_consumers=True).zone_aware_consumers == 1.0
+
+
+def test_migration_automq_linking(catalog):
+    """AutoMQ Kafka Linking runs inside the AutoMQ brokers: no workers, no tool fee; the brokers
+    fetch M = D + 2 months of writes from the source leaders, 2/3 of it across zones (issue 15:
+    the tool was listed as not costed)."""
+    res = evaluate(golden(migration=CostMigration(2, "automq-linking")), catalog, ["automq-byoc"])
+    mig = {ln.item: ln for ln in res.platform("automq-byoc").lines if ln.state == "migration"}
+    moved = D + 2 * WG
+    assert set(mig) == {
+        "Dual run: source platform steady cost (confluent-dedicated)",
+        "Cross-AZ transfer (Kafka Linking fetch from source)",
+        "Source egress, migration sync (confluent-dedicated)",
+        "Engineer hours for the move",
+    }
+    assert mig["Cross-AZ transfer (Kafka Linking fetch from source)"].quantity == pytest.approx(moved * 2 / 3)
+    assert mig["Cross-AZ transfer (Kafka Linking fetch from source)"].unit_price == pytest.approx(0.02)
+    assert mig["Source egress, migration sync (confluent-dedicated)"].quantity == pytest.approx(moved)

@@ -90,7 +90,8 @@ def contract_rehearsal(
 def cost_model(
     cost_result, source_platform: str, candidate: str, unpriced: dict[str, list[str]] | None = None
 ) -> GateResult:
-    """The candidate is cheaper per month (steady + abnormal) than today, by the cost model.
+    """The candidate is cheaper per month (steady + abnormal) than today, by the cost model, and
+    (when the result carries the migration cash flow) the move pays back within its horizon.
 
     A candidate whose lines include unpriced catalog keys has a lower-bound total: it cannot
     pass on that number (no_evidence), though a lower bound already above today still fails.
@@ -133,17 +134,22 @@ def cost_model(
         )
     if saving > 0:
         cf = getattr(cost_result, "cash_flows", {}).get(candidate)
-        if cf is not None:  # the month-by-month cash flow (dual run, growth), exitkit.cost.cash_flow
-            when = (
-                "never pays back within the dual run + 36 months"
-                if cf.payback_month is None
-                else f"pays back in month {cf.payback_month}"
+        share = f"saves {saving:,.0f} USD/month ({saving / today_usd:.0%} of today)"
+        if cf is None:
+            return GateResult("pass", f"{share}; migration pays back in {mig / saving:.1f} months", evidence)
+        if cf.incomplete:
+            keys = ", ".join(cf.missing_prices)
+            return GateResult("no_evidence", f"{share}, but the cash flow needs a quote for {keys}", evidence)
+        # the month-by-month cash flow (dual run, growth): a saving the move never earns back is no pass
+        if cf.payback_month is None:
+            return GateResult(
+                "fail",
+                f"{share}, but the one-time migration ({mig:,.0f} USD) never pays back within the dual run "
+                f"+ 36 months of the cash flow",
+                evidence,
             )
-            pays = f"migration {when} of the cash flow"
-        else:
-            pays = f"migration pays back in {mig / saving:.1f} months"
         return GateResult(
-            "pass", f"saves {saving:,.0f} USD/month ({saving / today_usd:.0%} of today); {pays}", evidence
+            "pass", f"{share}; migration pays back in month {cf.payback_month} of the cash flow", evidence
         )
     return GateResult("fail", f"not cheaper: costs {-saving:,.0f} USD/month more than today", evidence)
 
