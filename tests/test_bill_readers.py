@@ -481,3 +481,14 @@ def test_times_with_an_offset_are_taken_to_utc_and_set_the_month(tmp_path):
     with open_store(db) as con:
         got = con.execute("SELECT month, charge_start, charge_end FROM bill_lines").fetchone()
     assert got[0] == "2026-09" and str(got[1]) == "2026-09-30 23:00:00" and str(got[2]) == "2026-10-01 00:00:00"
+
+
+def test_hostile_column_names_and_path_are_quoted_or_bound(tmp_path):
+    evil = "x\"'); DROP TABLE sources; --"
+    rows = [{**r, evil: "1"} for r in _focus_rows()]
+    d = tmp_path / "it's here"
+    d.mkdir()
+    db = tmp_path / "s.duckdb"
+    (rep,) = ingest([_write_csv(d / "focus'.csv", rows)], db, bill=TAG, progress=False)
+    assert rep.rows == 9
+    assert _by(_totals(db)) == FOCUS_TRUTH

@@ -1,6 +1,11 @@
 """What every bill reader shares: DuckDB reads the CSV/Parquet file, SQL checks it, rows come out
 in the `bill_lines` shape (exitkit.store.schema) with the cluster and byte path derived.
 
+SQL here and in the bill readers is built from package constants and the file's column names,
+always as quoted identifiers (`q()`); every value (the file's path, a currency, a line) is a
+bound parameter. Literals (`lit()`, quotes doubled): the COPY target, a temporary file this
+module created, and a legacy CUR header's tag keys (`resourceTags/user:KEY` → the JSON key).
+
 A bill can be GBs (a year of hourly CUR): DuckDB's CSV and Parquet readers parse it in its own
 bounded memory (`exitkit.store.memory_connection`), never a Python loop per line. Checks are
 SQL over the whole file and name the first bad line: a non-numeric cost, a time that is not a
@@ -85,20 +90,21 @@ class Table:
         self.columns = columns
         self.con = store.memory_connection()
         self.con.execute("SET TimeZone = 'UTC'")  # an ISO time without offset is UTC
-        path = lit(str(source.path))
+        path = str(source.path)
         try:
             if is_parquet(source):
                 cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
                 self.con.execute(
-                    f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS _line, {cols} FROM read_parquet({path})"
+                    f"CREATE TEMP TABLE raw AS SELECT row_number() OVER () AS _line, {cols} FROM read_parquet(?)",
+                    [path],
                 )
             else:
                 compression = "gzip" if _is_gzip(source) else "none"
-                spec = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in columns) + "}"
                 self.con.execute(
                     "CREATE TEMP TABLE raw AS SELECT row_number() OVER () + 1 AS _line, * FROM read_csv("
-                    f"{path}, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-                    f"compression = {lit(compression)}, columns = {spec})"
+                    "?, header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                    "compression = ?, columns = ?)",
+                    [path, compression, dict.fromkeys(columns, "VARCHAR")],
                 )
         except duckdb.Error as exc:
             self.con.close()
@@ -229,10 +235,11 @@ class Table:
                 f"LEFT JOIN pmap p ON {on_path} ORDER BY n.line) TO {lit(str(out))} (FORMAT parquet)"
             )
             total, unattributed = con.execute(
-                f"SELECT count(*), count(*) FILTER (cluster IS NULL) FROM read_parquet({lit(str(out))})"
+                "SELECT count(*), count(*) FILTER (cluster IS NULL) FROM read_parquet(?)", [str(out)]
             ).fetchone()
             clusters = [r[0] for r in con.execute(
-                f"SELECT DISTINCT cluster FROM read_parquet({lit(str(out))}) WHERE cluster IS NOT NULL ORDER BY 1").fetchall()]  # fmt: skip
+                "SELECT DISTINCT cluster FROM read_parquet(?) WHERE cluster IS NOT NULL ORDER BY 1", [str(out)]
+            ).fetchall()]  # fmt: skip
         except duckdb.Error as exc:
             raise self.source.fail(f"cannot read the bill lines ({str(exc).splitlines()[0][:200]})") from None
         notes = list(notes)
