@@ -129,6 +129,15 @@ def test_missing_pair_is_flagged_by_name_in_warnings_and_json(eu):
     regions = {ln["region"] for p in doc["platforms"] for ln in p["lines"] if ln["price_key"]}
     assert "eu-west-1" in regions and "us-east-1" in regions  # the fallbacks say where they come from
     assert "region" in lines_frame(eu.result).columns
+    # structured too: every fallback pair, and exactly the lines priced from another region
+    assert doc["region"] == "eu-west-1"
+    pairs = {(f["key"], f["catalog_region"]) for f in doc["region_fallbacks"]}
+    assert {("aws.cross_az_per_gib", "us-east-1"), ("aws.cloudwatch.custom_metric_month", "us-east-1")} <= pairs
+    cat = eu.catalog.prices
+    off = {ln["price_key"] for p in doc["platforms"] for ln in p["lines"]
+           if ln["price_key"] in cat and cat[ln["price_key"]].kind == "price"
+           and ln["region"] not in ("eu-west-1", "global")}  # fmt: skip
+    assert off == {k for k, _ in pairs}
 
 
 def test_ap_southeast_1_what_if():

@@ -113,6 +113,9 @@ class CostResult:
     # per candidate: exitkit.cost.cash_flow.CashFlow (set by `with_cash_flows`; empty from `evaluate`)
     cash_flows: dict[str, Any] = field(default_factory=dict)
     assumptions: dict[str, Any] = field(default_factory=dict)  # labour, discount rate, ... as shown
+    # the workload's region and the prices used from another region: [(key, catalog region)]
+    region: str | None = None
+    region_fallbacks: list[tuple[str, str]] = field(default_factory=list)
     # Today's monthly cost: "modelled" (the source platform's lines) or "actual" (an ingested bill
     # allocated to the workload). `allocation` (an exitkit.bill.allocate.Allocation) is set whenever
     # a bill covers the workload, whichever baseline is used.
@@ -189,6 +192,8 @@ class CostResult:
             "missing_prices": self.missing_prices(),
             "assumptions": dict(self.assumptions),
             "warnings": list(self.warnings),
+            "region": self.region,
+            "region_fallbacks": [{"key": k, "catalog_region": r} for k, r in self.region_fallbacks],
             "baseline": self.baseline,
             "today_usd": self.today_usd(),
             "actual_baseline": _allocation_dict(self.allocation),
@@ -257,7 +262,13 @@ def evaluate(
         out,
         warnings=_warnings(inputs, catalog, out),
         assumptions=shown_assumptions(inputs, [p.platform for p in out]),
+        region=inputs.region,
+        region_fallbacks=catalog.other_region_keys(_used_keys(catalog, out), inputs.region),
     )
+
+
+def _used_keys(catalog: Catalog, platforms: list[PlatformCost]) -> set[str]:
+    return {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
 
 
 def shown_assumptions(inputs: CostInputs, platform_ids: Iterable[str]) -> dict[str, Any]:
@@ -303,9 +314,8 @@ def shown_assumptions(inputs: CostInputs, platform_ids: Iterable[str]) -> dict[s
 def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost]) -> list[str]:
     """Things a reader must know: prices from another region, placeholders, unmodelled sources."""
     msgs = []
-    used = {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
     msgs.extend(catalog.notes)
-    other = catalog.other_region_keys(used, inputs.region)
+    other = catalog.other_region_keys(_used_keys(catalog, platforms), inputs.region)
     if other:
         named = ", ".join(f"{k} ({region})" for k, region in other)
         msgs.append(
