@@ -42,7 +42,10 @@ def cost(workload_path: str, db: str | None, fmt: str) -> None:
     )
     today = wc.result.today_usd()
     if wc.result.baseline == "actual":
-        click.echo(f"baseline: actual — today {usd(today)}/month is the ingested bill allocated to this workload")
+        click.echo(
+            f"baseline: actual — today {usd(today)}/month: the ingested bill allocated to this workload "
+            f"({usd(wc.result.allocation.monthly_usd)}) + modelled lines on no bill ({usd(wc.result.unbilled_usd())})"
+        )
     else:
         shown = "—" if today is None else usd(today)
         click.echo(f"baseline: modelled — today {shown}/month is the model of {wl.source.platform}")

@@ -74,10 +74,23 @@ class CostResult:
     def today_usd(self) -> float | None:
         """Today's monthly cost on the baseline: the allocated bill, or the source platform's
         modelled total (None when neither is known). Savings, payback and gates use this."""
-        if self.baseline == "actual" and self.allocation is not None:
-            return float(self.allocation.monthly_usd)
         today = next((p for p in self.platforms if p.today), None)
+        if self.baseline == "actual" and self.allocation is not None:
+            return float(self.allocation.monthly_usd) + self.unbilled_usd()
         return None if today is None else today.total_usd
+
+    def unbilled_usd(self) -> float:
+        """Today's modelled monthly lines of payees the ingested bills do not carry (internal labour;
+        the cloud side of a Confluent cluster when only its Confluent bill is in): added to the
+        allocated bill so today compares like for like with the candidates' totals."""
+        today = next((p for p in self.platforms if p.today), None)
+        covered = set(getattr(self.allocation, "payees", ()) or ())
+        if today is None or self.allocation is None:
+            return 0.0
+        return sum(
+            (ln.monthly_usd for ln in today.lines if ln.state in ("steady", "abnormal") and ln.payee not in covered),
+            0.0,
+        )
 
     def platform(self, platform_id: str) -> PlatformCost:
         for p in self.platforms:
@@ -115,6 +128,7 @@ def _allocation_dict(alloc) -> dict | None:
         return None
     return {
         "monthly_usd": alloc.monthly_usd,
+        "payees": list(alloc.payees),
         "clusters": [
             {"cluster": c.cluster, "month": c.month, "traffic_share": c.traffic_share,
              "storage_share": c.storage_share, "cluster_actual_usd": c.cluster_actual_usd,
