@@ -5,7 +5,8 @@ from, take the cluster's latest billed month; storage and backfill lines go to t
 by its share of the cluster's retained bytes, every other line (compute, transfer, private
 connectivity, requests, credits and lines on no path) by its share of the cluster's traffic
 (bytes written + bytes read, means). Tax is never allocated. The month's amount is scaled to
-the workload's month length (`× month_hours / hours in that calendar month`).
+the workload's month length (`× month_hours / hours in that calendar month`). Today's cost on
+the actual baseline adds the modelled lines no bill here carries (`CostResult.today_usd`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class Allocation:
     month_hours: float
     clusters: tuple[ClusterShare, ...]
     missing: tuple[str, ...]  # clusters of the workload that no bill covers
+    # who the bills pay: "cloud" (an AWS bill), "vendor" (a Confluent bill). Today's modelled lines
+    # of other payees (labour, the cloud side of a Confluent cluster) are on no bill here.
+    payees: tuple[str, ...] = ()
 
     def by_path(self) -> dict[str | None, float]:
         """Allocated monthly USD per path (None: lines on no path), scaled to `month_hours`."""
@@ -108,6 +112,7 @@ def allocate(
     clusters = sorted({c for c, _ in topics if c is not None})
     actual = actual_by_path(con)
     billed = set(actual["cluster"]) if len(actual) else set()
+    payees: set[str] = set()
     shares: list[ClusterShare] = []
     missing: list[str] = []
     mine = set(topics)
@@ -118,6 +123,7 @@ def allocate(
         rows = actual[actual["cluster"] == cluster]
         month = max(rows["month"])
         rows = rows[rows["month"] == month]
+        payees.update("vendor" if p == "confluent" else "cloud" for p in rows["provider"])
         prof = profile_df[profile_df["cluster"] == cluster]
         own = prof[[(cluster, t) in mine for t in prof["topic"]]]
         traffic_all = _sum(list(prof["write_bytes_per_s_mean"]) + list(prof["read_bytes_per_s_mean"]))
@@ -147,4 +153,10 @@ def allocate(
     if not shares:
         return None
     monthly = sum(s.allocated_usd * month_hours / hours_in(s.month) for s in shares)
-    return Allocation(monthly_usd=monthly, month_hours=month_hours, clusters=tuple(shares), missing=tuple(missing))
+    return Allocation(
+        monthly_usd=monthly,
+        month_hours=month_hours,
+        clusters=tuple(shares),
+        missing=tuple(missing),
+        payees=tuple(sorted(payees)),
+    )

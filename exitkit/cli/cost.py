@@ -61,12 +61,11 @@ def cost(workload_path: str, db: str | None, fmt: str) -> None:
         f"(2,087 h/yr ÷ 12, US OPM); hours per platform: workload assumptions.labor.hours_per_month, "
         "else exitkit defaults [U] (exitkit/platforms.yaml)"
     )
-    today = res.today_usd()
-    if res.baseline == "actual":
+    today = wc.result.today_usd()
+    if wc.result.baseline == "actual":
         click.echo(
-            f"baseline: actual — today {usd(today)}/month is the ingested bill allocated to this workload "
-            f"({usd(res.allocation.monthly_usd)}) plus the modelled lines no bill carries, labour included "
-            f"({usd(res.unbilled_today_usd())})"
+            f"baseline: actual — today {usd(today)}/month: the ingested bill allocated to this workload "
+            f"({usd(wc.result.allocation.monthly_usd)}) + modelled lines on no bill ({usd(wc.result.unbilled_usd())})"
         )
     else:
         shown = "—" if today is None else usd(today)

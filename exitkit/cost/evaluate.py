@@ -123,25 +123,23 @@ class CostResult:
     allocation: object | None = None
 
     def today_usd(self) -> float | None:
-        """Today's monthly cost on the baseline (None when unknown). Savings, payback and gates use it.
-
-        Modelled: the source platform's total. Actual: the allocated bill plus the source's
-        modelled lines that no such bill carries (`unbilled_today_usd`: labour always; the cloud
-        side of a Confluent cluster, the vendor side of any other), so today and every candidate
-        count the same payees."""
+        """Today's monthly cost on the baseline: the allocated bill, or the source platform's
+        modelled total (None when neither is known). Savings, payback and gates use this."""
         today = next((p for p in self.platforms if p.today), None)
         if self.baseline == "actual" and self.allocation is not None:
-            return float(self.allocation.monthly_usd) + self.unbilled_today_usd()
+            return float(self.allocation.monthly_usd) + self.unbilled_usd()
         return None if today is None else today.total_usd
 
-    def unbilled_today_usd(self) -> float:
-        """The source platform's steady + abnormal lines that its bill does not carry (see `today_usd`)."""
+    def unbilled_usd(self) -> float:
+        """Today's modelled monthly lines of payees the ingested bills do not carry (internal labour;
+        the cloud side of a Confluent cluster when only its Confluent bill is in): added to the
+        allocated bill so today compares like for like with the candidates' totals."""
         today = next((p for p in self.platforms if p.today), None)
-        if today is None:
+        covered = set(getattr(self.allocation, "payees", ()) or ())
+        if today is None or self.allocation is None:
             return 0.0
-        billed = bill_payee(today.platform)
         return sum(
-            (ln.monthly_usd for ln in today.lines if ln.state != "migration" and ln.payee != billed),
+            (ln.monthly_usd for ln in today.lines if ln.state in ("steady", "abnormal") and ln.payee not in covered),
             0.0,
         )
 
@@ -208,6 +206,7 @@ def _allocation_dict(alloc) -> dict | None:
         return None
     return {
         "monthly_usd": alloc.monthly_usd,
+        "payees": list(alloc.payees),
         "clusters": [
             {"cluster": c.cluster, "month": c.month, "traffic_share": c.traffic_share,
              "storage_share": c.storage_share, "cluster_actual_usd": c.cluster_actual_usd,

@@ -46,8 +46,8 @@ def bill_section(wc: WorkloadCost) -> HTML:
     if r.baseline == "actual":
         head = (
             f"Baseline: <b>actual</b> — today is {_usd(r.today_usd())} a month: the bill allocated to this "
-            f"workload, {_usd(alloc.monthly_usd)} ({parts}), plus {_usd(r.unbilled_today_usd())} of modelled "
-            "lines no bill carries (labour, and the other payee's side); savings and payback use it."
+            f"workload, {_usd(alloc.monthly_usd)} ({parts}), plus {_usd(r.unbilled_usd())} of modelled lines "
+            "no bill here carries (labour; a Confluent cluster's cloud side); savings and payback use it."
         )
     else:
         head = (
