@@ -7,6 +7,7 @@ HTML-escaped here (pandas `to_html(escape=True)` or `html.escape`), never in the
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from exitkit.errors import ExitkitError
 from exitkit.plan import build_plan, plan_tables
 from exitkit.prices import catalog_frame
 from exitkit.profile.topics import topic_profile
+from exitkit.report.present import show
+from exitkit.report.words import DECISION_TEXT, GATE_TEXT, STATUS_WORD
 from exitkit.store import open_store
 from exitkit.units import human_bytes, human_rate
 from exitkit.workload.loader import load_workload
@@ -74,29 +77,169 @@ def _plan(con, wl, wc, profile_df=None):
 # --- summary --------------------------------------------------------------------------------
 
 
-def headline(ctx: ReportContext) -> dict:
-    """Today's cost, the cheapest candidate, savings, migration, 3-year totals, recommendation."""
-    totals = totals_frame(ctx.result)
-    today = totals[totals.today].iloc[0] if totals.today.any() else None
-    cands = _priced_candidates(ctx)
-    cheapest = cands.iloc[0] if len(cands) else None
-    three_year = {}
-    for r in ctx.projection:
-        if r["year"] == 3:
-            three_year[r["platform"]] = r["cumulative_usd"]
-    savings = None if today is None or cheapest is None else float(today.total_usd - cheapest.total_usd)
-    rec = recommendation(ctx)
+def _platform(ctx: ReportContext, pid: str | None):
+    if pid is None:
+        return None
+    try:
+        return ctx.result.platform(pid)
+    except KeyError:
+        return None
+
+
+def money_for(ctx: ReportContext, candidate: str | None) -> dict:
+    """The money of one candidate against today: the single place the report's figures come from.
+
+    Monthly totals are steady + abnormal; the saving is today − candidate; payback is the first
+    month whose cumulative saving covers the one-time migration; the 3-year saving is today's
+    3-year cost − the candidate's, with traffic growth and the migration in year 1.
+    TODO(cost-model issue): take these from `exitkit.cost.cash_flows` when it lands.
+    """
+    incomplete = incomplete_platforms(ctx.cost)
+    today = next((p for p in ctx.result.platforms if p.today), None)
+    cand = _platform(ctx, candidate)
+    three = {r["platform"]: r["cumulative_usd"] for r in ctx.projection if r["year"] == 3}
+
+    def total(p):
+        return None if p is None or p.platform in incomplete else p.total_usd
+
+    today_usd, cand_usd = total(today), total(cand)
+    saving = None if today_usd is None or cand_usd is None else today_usd - cand_usd
+    one_time = None if cand is None else cand.migration_usd
+    payback = None
+    if saving is not None and saving > 0 and one_time is not None:
+        payback = max(1, math.ceil(one_time / saving))
+    three_year = None
+    if today is not None and cand is not None and saving is not None:
+        a, b = three.get(today.platform), three.get(cand.platform)
+        three_year = None if a is None or b is None else a - b
     return {
         "today_platform": None if today is None else today.platform,
-        "today_monthly_usd": None if today is None else float(today.total_usd),
+        "today_name": None if today is None else today.name,
+        "today_monthly_usd": today_usd,
+        "candidate_monthly_usd": cand_usd,
+        "monthly_saving_usd": saving,
+        "one_time_usd": one_time,
+        "payback_month": payback,
+        "three_year_saving_usd": three_year,
+        "incomplete": sorted(incomplete),
+    }
+
+
+def recommended(ctx: ReportContext) -> dict:
+    """The plan's one decision for the workload ({decision, candidate, reasons, rule})."""
+    if ctx.plan is not None and ctx.plan.recommended:
+        return ctx.plan.recommended
+    return {"decision": "stay", "candidate": None, "reasons": ["no plan evidence"], "rule": "no plan"}
+
+
+def _gate_rows(gates: dict) -> list[dict]:
+    rows = []
+    for name in GATE_TEXT:
+        if name not in gates:
+            continue
+        r = gates[name]
+        status = r.status if hasattr(r, "status") else r["status"]
+        title, ok, bad, missing = GATE_TEXT[name]
+        sentence = {"pass": ok, "fail": bad}.get(status, missing)
+        rows.append(
+            {
+                "gate": name,
+                "title": title,
+                "status": status,
+                "status_word": STATUS_WORD.get(status, status),
+                "sentence": sentence,
+                "reason": r.reason if hasattr(r, "reason") else r.get("reason", ""),
+            }
+        )
+    return rows
+
+
+def decision(ctx: ReportContext) -> dict:
+    """The first screen: the plan's decision, the money for that candidate, the gates, the rest.
+
+    Candidates the plan rules out (decision *stay*) are listed with a one-line reason in plain
+    words; the raw reasons (gate identifiers) go into a details fold.
+    """
+    rec = recommended(ctx)
+    cand = rec.get("candidate")
+    money = money_for(ctx, cand)
+    today_name = money["today_name"] or money["today_platform"] or "today's platform"
+    cand_p = _platform(ctx, cand)
+    name = cand_p.name if cand_p is not None else cand or today_name
+    plan = ctx.plan
+    if plan is not None and cand in plan.gates_by_candidate:
+        gate_src = plan.gates_by_candidate[cand]
+    else:
+        gate_src = plan.gates if plan is not None else {}
+    others = []
+    recs = plan.recommendations if plan is not None else {}
+    for c in ctx.workload.candidates:
+        if c == cand or c == money["today_platform"]:
+            continue
+        r = recs.get(c, {"decision": "stay", "reasons": []})
+        gates_c = plan.gates_by_candidate.get(c, {}) if plan is not None else {}
+        rows_c = _gate_rows(gates_c)
+        first_bad = next((g for g in rows_c if g["status"] == "fail"), None) or next(
+            (g for g in rows_c if g["status"] != "pass"), None
+        )
+        p = _platform(ctx, c)
+        others.append(
+            {
+                "platform": c,
+                "name": p.name if p is not None else c,
+                "decision": r["decision"],
+                "ruled_out": r["decision"] == "stay",
+                "why": first_bad["sentence"] if first_bad else "Every gate passes.",
+                "reasons": list(r.get("reasons", [])),
+                "monthly_usd": money_for(ctx, c)["candidate_monthly_usd"],
+            }
+        )
+    return {
+        "title": ctx.workload.display_title,
+        "decision": rec["decision"],
+        "candidate": cand,
+        "candidate_name": name,
+        "headline": DECISION_TEXT[rec["decision"]].format(name=name if cand else today_name),
+        "reasons": list(rec.get("reasons", [])),
+        "rule": rec.get("rule", ""),
+        "money": money,
+        "gates": _gate_rows(gate_src),
+        "others": others,
+        "warnings": list(ctx.result.warnings),
+    }
+
+
+def headline(ctx: ReportContext) -> dict:
+    """The index summary's figures: the plan's decision and the money for its candidate.
+
+    The older keys stay (`cheapest`, `monthly_savings_usd`, `recommendation`, ...) for readers
+    of summary.json; `monthly_savings_usd` is now the recommended candidate's saving.
+    """
+    totals = totals_frame(ctx.result)
+    cands = _priced_candidates(ctx)
+    cheapest = cands.iloc[0] if len(cands) else None
+    d = decision(ctx)
+    m = d["money"]
+    three_year = {r["platform"]: r["cumulative_usd"] for r in ctx.projection if r["year"] == 3}
+    label = d["decision"] + (f": {d['candidate']}" if d["candidate"] else "")
+    return {
+        "today_platform": m["today_platform"],
+        "today_monthly_usd": m["today_monthly_usd"],
         "cheapest": None if cheapest is None else cheapest.platform,
         "cheapest_monthly_usd": None if cheapest is None else float(cheapest.total_usd),
-        "monthly_savings_usd": savings,
-        "migration_usd": None if cheapest is None else float(cheapest.migration_usd),
+        "decision": d["decision"],
+        "candidate": d["candidate"],
+        "candidate_monthly_usd": m["candidate_monthly_usd"],
+        "monthly_saving_usd": m["monthly_saving_usd"],
+        "monthly_savings_usd": m["monthly_saving_usd"],
+        "migration_usd": m["one_time_usd"],
+        "payback_month": m["payback_month"],
+        "three_year_saving_usd": m["three_year_saving_usd"],
         "three_year_usd": three_year,
-        "recommendation": rec["decision"],
-        "recommendation_reason": rec["reason"],
-        "gates": gates(ctx),
+        "recommendation": label,
+        "recommendation_reason": "; ".join(d["reasons"]),
+        "gates": {g["gate"]: g["status"] for g in d["gates"]},
+        "n_platforms": len(totals),
     }
 
 
@@ -108,39 +251,10 @@ def _priced_candidates(ctx: ReportContext) -> pd.DataFrame:
 
 
 def recommendation(ctx: ReportContext) -> dict:
-    """The workload's recommendation: the best plan decision over its candidates.
-
-    *move* to a candidate whose gates all pass beats *fix first*, which beats *stay*; among
-    candidates with the same decision the cheapest (fully priced first) is named. Without a
-    plan, a cost-only reading that says the gates were not assessed.
-    """
-    totals = totals_frame(ctx.result)
-    incomplete = incomplete_platforms(ctx.cost)
-    cost_rank = {
-        p: (p in incomplete, t) for p, t in zip(totals.platform, totals.total_usd, strict=True)
-    }  # priced first, then cheapest
-    if ctx.plan is not None:
-        recs = ctx.plan.to_dict().get("recommendations", {})
-        for decision in ("move", "fix first", "stay"):
-            picks = sorted(
-                (cost_rank.get(c, (True, float("inf"))), c) for c, r in recs.items() if r["decision"] == decision
-            )
-            if picks:
-                cand = picks[0][1]
-                label = "stay" if decision == "stay" else f"{decision}: {cand}"
-                return {"decision": label, "candidate": cand, "reason": "; ".join(recs[cand].get("reasons", []))}
-    cands = _priced_candidates(ctx)
-    if not len(cands):
-        return {"decision": "stay", "candidate": None, "reason": "no fully priced candidate"}
-    today = totals[totals.today]
-    if len(today) and cands.iloc[0].total_usd >= today.iloc[0].total_usd:
-        return {"decision": "stay", "candidate": None, "reason": "no candidate is cheaper than today's platform"}
-    best = cands.iloc[0].platform
-    return {
-        "decision": f"evaluate: {best}",
-        "candidate": best,
-        "reason": "cheapest candidate; readiness gates not assessed",
-    }
+    """The workload's recommendation (kept for callers): decision label, candidate, reason."""
+    d = decision(ctx)
+    label = d["decision"] + (f": {d['candidate']}" if d["candidate"] else "")
+    return {"decision": label, "candidate": d["candidate"], "reason": "; ".join(d["reasons"])}
 
 
 def gates(ctx: ReportContext) -> dict[str, str]:
@@ -154,31 +268,8 @@ def _usd(v: float | None) -> str:
 
 
 def summary_cards(ctx: ReportContext) -> HTML:
-    h = headline(ctx)
-    e = html.escape
-    three = h["three_year_usd"]
-    cards = [
-        ("Recommendation", h["recommendation"], h["recommendation_reason"]),
-        (f"Today ({h['today_platform'] or '—'})", _usd(h["today_monthly_usd"]) + " / month", "steady + abnormal"),
-        (
-            f"Cheapest candidate ({h['cheapest'] or '—'})",
-            _usd(h["cheapest_monthly_usd"]) + " / month",
-            "steady + abnormal",
-        ),
-        ("Monthly savings vs today", _usd(h["monthly_savings_usd"]), "today − cheapest candidate"),
-        ("One-time migration", _usd(h["migration_usd"]), "dual run + replication tool"),
-        (
-            "3-year total (cheapest)",
-            _usd(three.get(h["cheapest"])),
-            f"today: {_usd(three.get(h['today_platform']))}, with growth",
-        ),
-    ]
-    body = "".join(
-        f'<div class="ek-card"><div class="k">{e(k)}</div><div class="v">{e(v)}</div><div class="ek-meta">{e(m)}</div></div>'
-        for k, v, m in cards
-    )
-    title = e(ctx.workload.display_title)
-    return HTML(f'<h2 style="margin-top:0">{title}</h2><div class="ek-cards">{body}</div>')
+    """The first screen: decision, money for that candidate, gate badges, ruled-out candidates."""
+    return show("first_screen.html.j2", d=decision(ctx))
 
 
 def totals_table(ctx: ReportContext) -> HTML:

@@ -38,6 +38,16 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
         "monthly_savings_usd": h["monthly_savings_usd"],
         "recommendation": h["recommendation"],
         "gates": h["gates"],
+        # the plan's decision and the money for its candidate (never the cheapest by itself)
+        "decision": h["decision"],
+        "candidate": h["candidate"],
+        "monthly_saving_usd": h["monthly_saving_usd"],
+        "payback_month": h["payback_month"],
+        "today_platform": h["today_platform"],
+        "today_monthly_usd": h["today_monthly_usd"],
+        "candidate_monthly_usd": h["candidate_monthly_usd"],
+        "one_time_usd": h["migration_usd"],
+        "three_year_saving_usd": h["three_year_saving_usd"],
     }
     summary_path(out, name).write_text(strict_json(summary, f"{name}.summary.json"))
     return summary
