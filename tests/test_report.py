@@ -10,9 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from plotly.offline import get_plotlyjs
 
+from exitkit.report.export import BASIC_BUNDLE, plotly_bundle
 from tests.conftest import WORKLOADS, XSS
 
-MAX_REPORT_BYTES = 6 * 1024 * 1024
+MAX_REPORT_BYTES = 2 * 1024 * 1024  # issue 16: each report ≤ 2 MB, self-contained
 NOTEBOOK = Path(__file__).resolve().parents[1] / "exitkit" / "report" / "workload_report.ipynb"
 
 
@@ -55,7 +56,8 @@ def test_report_is_one_offline_file_without_code(report_batch, name):
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?https?:", html, re.I)
     assert not re.search(r"url\(\s*[\"']?https?:", html, re.I)
-    assert html.count(get_plotlyjs().split("\n", 2)[1]) == 1  # plotly.js embedded exactly once
+    assert html.count(get_plotlyjs().split("\n", 2)[1]) == 0  # not the full 4.8 MB bundle ...
+    assert html.count(BASIC_BUNDLE.read_text().split("\n", 2)[1]) == 1  # ... the basic one, exactly once
     nb = json.loads(NOTEBOOK.read_text())
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
@@ -119,3 +121,22 @@ def test_failed_notebook_is_kept_with_its_error(tmp_path, demo_db):
     [r] = run_reports([wl], demo_db, tmp_path / "out", jobs=1)
     assert r["status"] == "failed"
     assert "no-such-topic" in r["error"]
+
+
+def test_basic_plotly_bundle_matches_the_installed_plotly_and_falls_back_for_other_traces():
+    import nbformat
+
+    basic, full = BASIC_BUNDLE.read_text(), get_plotlyjs()
+    assert "(basic - minified) v" in basic.split("\n", 2)[1]
+    assert basic.split("\n", 2)[1].rsplit(" v", 1)[1] == full.split("\n", 2)[1].rsplit(" v", 1)[1]
+    assert len(basic) < 1.3e6 < 4e6 < len(full)
+
+    def nb_with(*types):
+        out = nbformat.v4.new_output(
+            "display_data", data={"application/vnd.plotly.v1+json": {"data": [{"type": t} for t in types]}}
+        )
+        cell = nbformat.v4.new_code_cell(outputs=[out])
+        return nbformat.v4.new_notebook(cells=[cell])
+
+    assert plotly_bundle(nb_with("bar", "scatter")) is not full
+    assert plotly_bundle(nb_with("bar", "heatmap")) == full  # heatmap is not in the basic bundle

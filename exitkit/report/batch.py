@@ -217,30 +217,33 @@ def _dedupe_names(results: list[dict]) -> list[dict]:
     return results
 
 
+SUMMARY_KEYS = (
+    "name",
+    "title",
+    "status",
+    "html",
+    "ipynb",
+    "error",
+    "cheapest",
+    "monthly_savings_usd",
+    "gates",
+    "recommendation",
+    "workload",
+    "decision",
+    "candidate",
+    "monthly_saving_usd",
+    "payback_month",
+    "today_platform",
+    "today_monthly_usd",
+    "candidate_monthly_usd",
+    "one_time_usd",
+    "three_year_saving_usd",
+)  # summary.json's fields per workload (add, never rename)
+
+
 def write_summary(results: list[dict], out: Path) -> Path:
     path = out / "summary.json"
-    keep = (
-        "name",
-        "title",
-        "status",
-        "html",
-        "ipynb",
-        "error",
-        "cheapest",
-        "monthly_savings_usd",
-        "gates",
-        "recommendation",
-        "workload",
-        "decision",
-        "candidate",
-        "monthly_saving_usd",
-        "payback_month",
-        "today_platform",
-        "today_monthly_usd",
-        "candidate_monthly_usd",
-        "one_time_usd",
-        "three_year_saving_usd",
-    )
+    keep = SUMMARY_KEYS
     doc = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "workloads": [{k: r.get(k) for k in keep} for r in results],
@@ -274,6 +277,7 @@ def write_index(results: list[dict], out: Path) -> Path:
     for r in results:
         rows.append(
             {
+                **dict.fromkeys(SUMMARY_KEYS),
                 **r,
                 "href": Path(r["html"]).name if r.get("html") else None,
                 "nb_href": Path(r["ipynb"]).name if r["status"] != "ok" and r.get("ipynb") else None,

@@ -6,7 +6,6 @@ HTML-escaped here (pandas `to_html(escape=True)` or `html.escape`), never in the
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ from exitkit.errors import ExitkitError
 from exitkit.plan import build_plan, plan_tables
 from exitkit.prices import catalog_frame
 from exitkit.profile.topics import topic_profile
-from exitkit.report.present import show
+from exitkit.report.present import show, table_view
 from exitkit.report.words import DECISION_TEXT, GATE_TEXT, STATUS_WORD
 from exitkit.store import open_store
 from exitkit.units import human_bytes, human_rate
@@ -273,78 +272,84 @@ def summary_cards(ctx: ReportContext) -> HTML:
 
 
 def totals_table(ctx: ReportContext) -> HTML:
+    """Monthly cost per platform: steady, abnormal, total and the one-time migration."""
     df = totals_frame(ctx.result)
     incomplete = incomplete_platforms(ctx.cost)
-    df.insert(2, "role", df.pop("today").map({True: "today", False: "candidate"}))
-    df["role"] = [
-        r + (" — lower bound: unpriced " + ", ".join(incomplete[p]) if p in incomplete else "")
-        for r, p in zip(df.role, df.platform, strict=True)
-    ]
-    show = df.rename(
-        columns={
-            "platform": "Platform",
-            "name": "Name",
-            "role": "Role",
-            "steady_usd": "Steady / month",
-            "abnormal_usd": "Abnormal / month",
-            "total_usd": "Total / month",
-            "migration_usd": "One-time migration",
+    view = pd.DataFrame(
+        {
+            "platform": df.name,
+            "role": [
+                ("today" if t else "candidate")
+                + (f" — lower bound: unpriced {', '.join(incomplete[p])}" if p in incomplete else "")
+                for t, p in zip(df.today, df.platform, strict=True)
+            ],
+            "steady": df.steady_usd,
+            "abnormal": df.abnormal_usd,
+            "total": df.total_usd,
+            "migration": df.migration_usd,
         }
     )
-    return HTML(
-        show.to_html(
-            index=False,
-            escape=True,
-            formatters={c: _usd for c in show.columns if "/" in c or "One-time" in c},
-            classes="ek-table",
-        )
+    t = table_view(
+        view,
+        {"steady": "usd", "abnormal": "usd", "total": "usd", "migration": "usd"},
+        {
+            "steady": "Steady / month",
+            "abnormal": "Abnormal / month",
+            "total": "Total / month",
+            "migration": "One-time migration",
+        },
     )
+    return show("table.html.j2", t=t)
 
 
 def projection_table(ctx: ReportContext) -> HTML:
+    """Cumulative cost by year with traffic growth; year 1 includes the one-time migration."""
     df = pd.DataFrame(ctx.projection)
     if df.empty:
         return HTML("")
     wide = df.pivot(index="platform", columns="year", values="cumulative_usd")
-    wide.columns = [f"Cumulative, year {c}" for c in wide.columns]
     wide = wide.reindex([p.platform for p in ctx.result.platforms])
+    names = {p.platform: p.name for p in ctx.result.platforms}
+    view = pd.DataFrame({"platform": [names[p] for p in wide.index]})
+    for y in wide.columns:
+        view[f"year_{y}"] = wide[y].to_numpy()
     g = ctx.cost.inputs.assumptions.growth_per_year
-    return HTML(
-        f"<p class='ek-meta'>Traffic grows {g:.0%} a year, compounded; year 1 includes the one-time migration.</p>"
-        + wide.to_html(escape=True, formatters={c: _usd for c in wide.columns})
+    t = table_view(
+        view,
+        {c: "usd" for c in view.columns if c.startswith("year_")},
+        {c: f"Cumulative, year {c.split('_')[1]}" for c in view.columns if c.startswith("year_")},
+        note=f"Traffic grows {g:.0%} a year, compounded; year 1 includes the one-time migration.",
     )
+    return show("table.html.j2", t=t)
 
 
 # --- traffic --------------------------------------------------------------------------------
 
 
 def traffic_summary(ctx: ReportContext) -> HTML:
+    """The workload's traffic: measured, assumed (workload file) or default, with the window."""
     p = ctx.cost.profile
     prov = p.provenance or {}
     rows = [
-        ("Topics", str(len(p.topics)) if p.topics else "— (what-if)", None),
-        ("Write rate, mean", human_rate(p.write_bytes_per_s_mean), "write_rate"),
-        ("Write rate, p95", human_rate(p.write_bytes_per_s_p95), "write_p95"),
-        ("Write rate, peak", human_rate(p.write_bytes_per_s_peak), "write_peak"),
-        ("Read fan-out", "—" if p.fan_out is None else f"{p.fan_out:.2f}", "fan_out"),
-        ("Retention", "—" if p.retention_s is None else f"{p.retention_s / 86400:g} days", "retention"),
-        ("Retained (one copy)", human_bytes(p.retained_bytes), "retained"),
-        ("Partitions", "—" if p.partitions is None else f"{p.partitions:,}", "partitions"),
-        ("Dominant driver", p.driver or "—", None),
+        ("Topics", f"{len(p.topics):,}" if p.topics else None, None, "a what-if workload: no measured topics"),
+        ("Write rate, mean", human_rate(p.write_bytes_per_s_mean), "write_rate", None),
+        ("Write rate, p95", human_rate(p.write_bytes_per_s_p95), "write_p95", None),
+        ("Write rate, peak", human_rate(p.write_bytes_per_s_peak), "write_peak", None),
+        ("Read fan-out", None if p.fan_out is None else f"{p.fan_out:.2f}×", "fan_out", None),
+        ("Retention", None if p.retention_s is None else f"{p.retention_s / 86400:,.3g} days", "retention", None),
+        ("Retained (one copy)", human_bytes(p.retained_bytes), "retained", None),
+        ("Partitions", None if p.partitions is None else f"{p.partitions:,}", "partitions", None),
+        ("Dominant driver", p.driver, None, None),
     ]
-    e = html.escape
-    body = "".join(
-        f"<tr><td>{e(k)}</td><td class='num'>{e(v)}</td><td class='ek-meta'>{e(prov.get(f, 'measured') if f else '')}</td></tr>"
-        for k, v, f in rows
+    view = pd.DataFrame(
+        [(k, None if v in (None, "—") else v, prov.get(f, "measured") if f else "") for k, v, f, _ in rows],
+        columns=["traffic", "value", "source"],
     )
-    notes = "".join(f"<li>{e(n)}</li>" for n in ctx.cost.notes)
-    window = ""
+    window = None
     if p.observed_from is not None:
-        window = f"<p class='ek-meta'>Observed {e(str(p.observed_from))} → {e(str(p.observed_to))} UTC, coverage {p.coverage or 0:.0%}.</p>"
-    return HTML(
-        f"<table><thead><tr><th>Traffic</th><th class='num'>Value</th><th>Source</th></tr></thead><tbody>{body}</tbody></table>{window}"
-        + (f"<ul class='ek-meta'>{notes}</ul>" if notes else "")
-    )
+        window = f"Observed {p.observed_from} → {p.observed_to} UTC, coverage {p.coverage or 0:.0%}."
+    t = table_view(view, {"value": "text"}, why={"value": "not measured and not set in the workload file"})
+    return show("traffic.html.j2", t=t, window=window, notes=list(ctx.cost.notes))
 
 
 # --- cost -----------------------------------------------------------------------------------
@@ -359,16 +364,15 @@ def cost_drivers(ctx: ReportContext) -> HTML:
     """For each platform, the byte paths that make up most of its steady cost."""
     lines = lines_frame(ctx.result)
     steady = lines[lines.state == "steady"].groupby(["platform", "path"], as_index=False)["monthly_usd"].sum()
-    e = html.escape
     items = []
-    for pid in [p.platform for p in ctx.result.platforms]:
-        rows = steady[steady.platform == pid].sort_values("monthly_usd", ascending=False)
+    for p in ctx.result.platforms:
+        rows = steady[steady.platform == p.platform].sort_values("monthly_usd", ascending=False)
         total = rows.monthly_usd.sum()
         if total <= 0:
             continue
         top = [f"{PATH_LABELS.get(r.path, r.path)} {r.monthly_usd / total:.0%}" for r in rows.head(3).itertuples()]
-        items.append(f"<li><b>{e(pid)}</b>: {e(', '.join(top))}</li>")
-    return HTML(f"<ul>{''.join(items)}</ul>")
+        items.append({"name": p.name, "top": ", ".join(top)})
+    return show("drivers.html.j2", items=items)
 
 
 def scenarios_figure(ctx: ReportContext):
@@ -379,43 +383,65 @@ def scenarios_figure(ctx: ReportContext):
 
 
 def cost_lines_tables(ctx: ReportContext) -> HTML:
-    """Every line: quantity × unit price = monthly USD, with the price's catalog key and source."""
+    """Every line: quantity × unit price = monthly USD, with the price's catalog key and source.
+
+    One searchable table, collapsed on screen, shown in full in print."""
     df = lines_frame(ctx.result)
-    parts = []
-    for p in ctx.result.platforms:
-        sub = df[df.platform == p.platform][
-            ["state", "path", "item", "quantity", "unit", "unit_price", "monthly_usd", "payee", "price_key", "source"]
-        ]
-        sub = sub.rename(columns={"monthly_usd": "USD", "unit_price": "unit price", "price_key": "price key"})
-        table = sub.to_html(
-            index=False,
-            escape=True,
-            formatters={
-                "quantity": lambda v: f"{v:,.2f}",
-                "unit price": lambda v: f"${v:,.6g}",
-                "USD": lambda v: f"${v:,.2f}",
-            },
-        )
-        label = f"{p.platform} — {p.name}" + (" (today)" if p.today else "")
-        parts.append(
-            f"<details open><summary><b>{html.escape(label)}</b>: {_usd(p.total_usd)} / month, one-time {_usd(p.migration_usd)}</summary>{table}</details>"
-        )
-    return HTML("".join(parts))
+    names = {p.platform: p.name for p in ctx.result.platforms}
+    view = pd.DataFrame(
+        {
+            "platform": df.platform.map(names),
+            "state": df.state,
+            "path": df.path.map(lambda v: PATH_LABELS.get(v, v)),
+            "item": df["item"],
+            "quantity": df.quantity,
+            "unit": df.unit,
+            "unit_price": df.unit_price,
+            "usd": df.monthly_usd,
+            "payee": df.payee,
+            "source": df.price_key.fillna("") + " — " + df.source.fillna("") if "price_key" in df else df.source,
+        }
+    )
+    t = table_view(
+        view,
+        {"quantity": "num", "unit_price": "price", "usd": "usd_cents"},
+        {
+            "path": "Byte path",
+            "unit_price": "Unit price",
+            "usd": "USD / month (one-time for migration)",
+            "source": "Price key — source",
+        },
+        collapsed=True,
+        search=True,
+        wide=("item", "source"),
+        summary=f"Show all {len(view):,} cost lines ({len(ctx.result.platforms)} platforms)",
+    )
+    return show("table.html.j2", t=t)
 
 
 def prices_used(ctx: ReportContext) -> HTML:
-
+    """Every catalog price the lines use, with its source and date."""
     df = catalog_frame(ctx.cost.catalog, ctx.result.price_keys())
     cols = [c for c in ("key", "value", "unit", "region", "as_of", "source", "overridden") if c in df]
-    return HTML(df[cols].to_html(index=False, escape=True))
+    t = table_view(
+        df[cols],
+        {"value": "price", "overridden": "text"},
+        {"value": "Price", "as_of": "As of", "overridden": "Overridden by the workload"},
+        collapsed=True,
+        search=True,
+        wide=("source",),
+        summary=f"Show all {len(df):,} prices",
+    )
+    return show("table.html.j2", t=t)
 
 
 def assumptions_table(ctx: ReportContext) -> HTML:
+    """Every assumption, its value and whether the workload file set it or the default holds."""
     a = ctx.workload.assumptions.model_dump(mode="json")
     rows = []
 
     def walk(prefix: str, v) -> None:
-        if isinstance(v, dict):
+        if isinstance(v, dict) and v:
             for k, sub in v.items():
                 walk(f"{prefix}.{k}" if prefix else k, sub)
         else:
@@ -425,13 +451,26 @@ def assumptions_table(ctx: ReportContext) -> HTML:
     given = _given_assumptions(ctx.workload)
     df = pd.DataFrame(
         [
-            (k, v, "workload file" if any(k == g or k.startswith(g + ".") for g in given) else "default")
+            (
+                k.replace("_", " ").replace(".", " · "),
+                v,
+                "workload file" if any(k == g or k.startswith(g + ".") for g in given) else "default",
+            )
             for k, v in rows
         ],
         columns=["assumption", "value", "from"],
     )
-    meta = f"<p class='ek-meta'>Region {html.escape(ctx.workload.region)}, {ctx.workload.zones} zones. Warnings: {html.escape('; '.join(ctx.result.warnings) or 'none')}.</p>"
-    return HTML(meta + df.to_html(index=False, escape=True))
+    note = f"Region {ctx.workload.region}, {ctx.workload.zones} zones."
+    t = table_view(
+        df,
+        {"value": "text"},
+        why={"value": "not set: the model's default applies"},
+        note=note,
+        collapsed=len(df) > 15,
+        summary=f"Show all {len(df)} assumptions",
+    )
+    warnings = list(ctx.result.warnings)
+    return show("assumptions.html.j2", t=t, warnings=warnings)
 
 
 def _given_assumptions(wl: Workload) -> set[str]:
@@ -453,23 +492,42 @@ def _given_assumptions(wl: Workload) -> set[str]:
 # --- plan -----------------------------------------------------------------------------------
 
 
+PLAN_STATUS_COLUMNS = {"status", "check", "workload", "platform_status", "run", "result"}
+PLAN_COLLAPSE_ROWS = 12
+
+
 def plan_section(ctx: ReportContext, section: str) -> HTML:
     """A plan section (contract, capabilities, boundaries, cutover, duplicates, gates, recommendations)."""
     if ctx.plan is None:
-        return HTML("<p class='ek-meta'>No plan evidence in this build.</p>")
-
+        return show("note.html.j2", text="No plan evidence in this build.")
     tables = plan_tables(ctx.plan)
     if section not in tables:
-        return HTML(f"<p class='ek-meta'>No {html.escape(section)} section.</p>")
+        return show("note.html.j2", text=f"No {section} section.")
     df = tables[section]
     if df is None or len(df) == 0:
-        return HTML("<p class='ek-meta'>Nothing to show.</p>")
-    return HTML(_badges(df.to_html(index=False, escape=True)))
+        return show("note.html.j2", text="Nothing to show.")
+    df = df.map(lambda v: {"True": "yes", "False": "no"}.get(v, v) if isinstance(v, str) else v)  # str(bool) values
+    kinds = {}
+    candidates = set(ctx.plan.gates_by_candidate) | {ctx.plan.source_platform}
+    for c in df.columns:
+        if c in PLAN_STATUS_COLUMNS or (section in ("gates", "capabilities") and c in candidates):
+            kinds[c] = "status"
+        elif df[c].dtype == object:
+            kinds[c] = "text"
+    labels = {c: _platform_label(ctx, c) for c in df.columns if c in candidates}
+    t = table_view(
+        df,
+        kinds,
+        labels,
+        collapsed=len(df) > PLAN_COLLAPSE_ROWS,
+        search=len(df) > PLAN_COLLAPSE_ROWS,
+        summary=f"Show all {len(df)} rows",
+        wide=tuple(c for c in ("evidence", "reason", "reasons", "text", "entry_criteria", "formula") if c in df),
+        why={c: "no evidence" for c in df.columns},
+    )
+    return show("table.html.j2", t=t)
 
 
-def _badges(table_html: str) -> str:
-    for status in ("pass", "fail", "no_evidence"):
-        table_html = table_html.replace(
-            f"<td>{status}</td>", f'<td><span class="ek-badge ek-{status}">{status.replace("_", " ")}</span></td>'
-        )
-    return table_html
+def _platform_label(ctx: ReportContext, pid: str) -> str:
+    p = _platform(ctx, pid)
+    return p.name if p is not None else pid

@@ -13,16 +13,17 @@ import math
 from pathlib import Path
 
 from IPython.display import HTML
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from markupsafe import Markup, escape
 
 from exitkit.report.export import TEMPLATES
+from exitkit.report.words import STATUS_WORD
 
 UNKNOWN = "—"
 
 
 def is_unknown(v) -> bool:
-    if v is None:
+    if v is None or isinstance(v, Undefined):
         return True
     try:
         return isinstance(v, float) and math.isnan(v)
@@ -101,7 +102,7 @@ def environment(path: Path = TEMPLATES / "report") -> Environment:
         loader=FileSystemLoader(str(path)), autoescape=select_autoescape(default=True, default_for_string=True)
     )
     env.filters.update(usd=usd, unit_price=unit_price, number=number, text=text, yes_no=yes_no, months=months)
-    env.globals.update(dash=dash, is_unknown=is_unknown, escape=escape)
+    env.globals.update(dash=dash, is_unknown=is_unknown, escape=escape, status_word=STATUS_WORD)
     return env
 
 
@@ -118,3 +119,61 @@ def render(template: str, **data) -> str:
 def show(template: str, **data) -> HTML:
     """One report section: the template rendered from data, as a notebook display object."""
     return HTML(render(template, **data))
+
+
+NUMERIC_KINDS = ("usd", "usd_cents", "price", "num")
+
+
+def label(column: str) -> str:
+    """`consume_rate_records_per_s` → "Consume rate records per s"."""
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def table_view(
+    df,
+    kinds: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    *,
+    why: dict[str, str] | None = None,
+    collapsed: bool = False,
+    search: bool = False,
+    summary: str = "",
+    note: str = "",
+    wide: tuple[str, ...] = (),
+    total: dict | None = None,
+) -> dict:
+    """A DataFrame as the data `table.html.j2` shows: columns with a label and a kind
+    (usd, usd_cents, price, num, status, text), rows of raw values. Unstated kinds: numbers are
+    `num`, everything else `text`."""
+    kinds = dict(kinds or {})
+    labels = labels or {}
+    why = why or {}
+    cols = []
+    for c in df.columns:
+        kind = kinds.get(c)
+        if kind is None:
+            kind = "num" if df[c].dtype.kind in "iuf" else "text"
+        cols.append(
+            {
+                "name": c,
+                "label": labels.get(c, label(c)),
+                "kind": kind,
+                "why": why.get(c, "not known"),
+                "wide": c in wide,
+            }
+        )
+    rows = [[_plain(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    return {
+        "columns": cols,
+        "rows": rows,
+        "collapsed": collapsed,
+        "search": search,
+        "summary": summary,
+        "note": note,
+        "total": None if total is None else [total.get(c["name"]) for c in cols],
+    }
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") and not isinstance(v, str | bytes) else v
