@@ -40,6 +40,7 @@ cells = [
     md("What drives each platform's steady cost (largest byte paths):"),
     code("rv.cost_drivers(ctx)"),
     md("## Three-year view"),
+    code("rv.cumulative_figure(ctx)"),
     code("rv.projection_table(ctx)"),
     md(
         "## Scenarios\n\nMove a slider to see the monthly totals under a different write rate, read fan-out, retention or share of zone-aware consumers. Each slider moves one assumption with the others at this workload's values. The scenarios are precomputed: the sliders work in this file, offline, with no code running."

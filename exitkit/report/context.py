@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML
 
-from exitkit.charts import cost_by_path, scenario_slider
+from exitkit.charts import PATH_LABELS, cost_by_path, cumulative_cost, scenario_slider
 from exitkit.cost.adapter import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
 from exitkit.cost.analysis import project, scenario_sweeps
 from exitkit.demo import resolve_workload
@@ -27,13 +27,6 @@ from exitkit.store import open_store
 from exitkit.units import human_bytes, human_rate
 from exitkit.workload.loader import load_workload
 from exitkit.workload.model import Workload
-
-PATH_LABELS = {
-    "compute": "Compute", "producer_ingress": "Producer ingress", "replication": "Replication",
-    "consumer_egress": "Consumer egress", "cross_zone": "Cross-zone transfer",
-    "private_connectivity": "Private connectivity", "storage": "Storage", "requests": "Requests",
-    "backfill": "Backfill", "observability": "Observability", "labor": "Labour",
-}  # fmt: skip
 
 
 @dataclass
@@ -122,6 +115,30 @@ def money_for(ctx: ReportContext, candidate: str | None) -> dict:
         "three_year_saving_usd": three_year,
         "incomplete": sorted(incomplete),
     }
+
+
+def monthly_cumulative(ctx: ReportContext) -> dict[str, list[float]]:
+    """Cumulative cost per platform, month 0 (the one-time migration) to month 36, each month at
+    the modelled total of its year (traffic grown by `growth_per_year`, compounded)."""
+    by_year: dict[str, dict[int, dict]] = {}
+    for r in ctx.projection:
+        by_year.setdefault(r["platform"], {})[r["year"]] = r
+    out = {}
+    for pid, years in by_year.items():
+        ys = [years[1]["one_time_usd"]]
+        for m in range(1, 12 * len(years) + 1):
+            ys.append(ys[-1] + years[math.ceil(m / 12)]["monthly_usd"])
+        out[pid] = ys
+    return out
+
+
+def cumulative_figure(ctx: ReportContext):
+    """Three-year cumulative cost: today, every candidate, the recommended one bold with its payback."""
+    d = decision(ctx)
+    names = {p.platform: p.name for p in ctx.result.platforms}
+    return cumulative_cost(
+        monthly_cumulative(ctx), names, d["money"]["today_platform"], d["candidate"], d["money"]["payback_month"]
+    )
 
 
 def recommended(ctx: ReportContext) -> dict:

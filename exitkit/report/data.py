@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-from openpyxl.styles import Font
-
-from exitkit.cost.adapter import lines_frame, totals_frame
-from exitkit.prices import catalog_frame
-from exitkit.report.context import ReportContext, headline
-from exitkit.safe_output import safe_cell, safe_frame, strict_json
+from exitkit.cost.adapter import lines_frame
+from exitkit.report.context import ReportContext, decision, headline
+from exitkit.report.workbook import write_workbook
+from exitkit.safe_output import safe_frame, strict_json
 
 USD_FORMAT = '"$"#,##0.00'
 USD_PRICE_FORMAT = '"$"#,##0.000000'
@@ -54,46 +51,5 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
 
 
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
-    """Sheets: Totals, Cost lines, Prices, Projection — USD formatted, headers frozen, widths set."""
-
-    totals = totals_frame(ctx.result).rename(
-        columns={
-            "steady_usd": "steady_usd_month",
-            "abnormal_usd": "abnormal_usd_month",
-            "total_usd": "total_usd_month",
-            "migration_usd": "migration_usd_one_time",
-        }
-    )
-    lines = lines_frame(ctx.result)
-    prices = catalog_frame(ctx.cost.catalog, ctx.result.price_keys())
-    projection = pd.DataFrame(ctx.projection)
-    sheets = {"Totals": totals, "Cost lines": lines, "Prices": prices, "Projection": projection}
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in sheets.items():
-            df = safe_frame(df, f"{path.name} sheet {name!r}")  # formulas stay text; no infinities
-            df.to_excel(xw, sheet_name=name, index=False)
-            _format(xw.book[name], df)
-        ws = xw.book["Totals"]
-        ws.cell(
-            row=len(totals) + 3,
-            column=1,
-            value=safe_cell(
-                f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD"
-            ),
-        )
-    return path
-
-
-def _format(ws, df: pd.DataFrame) -> None:
-
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    for idx, col in enumerate(df.columns, start=1):
-        letter = ws.cell(row=1, column=idx).column_letter
-        sample = [str(col)] + [str(v) for v in df[col].head(200)]
-        ws.column_dimensions[letter].width = min(60, max(10, max(len(s) for s in sample) + 2))
-        fmt = USD_PRICE_FORMAT if col == "unit_price" else USD_FORMAT if "usd" in str(col) else None
-        if fmt:
-            for row in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-                row[0].number_format = fmt
+    """The audit workbook (see `exitkit.report.workbook`): Summary, Inputs, Lines, Totals, Projection."""
+    return write_workbook(ctx, path, decision(ctx))

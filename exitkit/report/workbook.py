@@ -68,8 +68,8 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
         if hasattr(a, key):
             inputs.append([key.replace("_", " "), getattr(a, key), "", key, None, None, "workload assumptions"])
             _name(wb, key, "Inputs", f"$B${inputs.max_row}")
-    if "growth_per_year" in wb.defined_names:
-        inputs.cell(row=inputs.max_row, column=2).number_format = "0.0%"
+            if key in ("growth_per_year", "storage_headroom", "broker_utilization"):
+                inputs.cell(row=inputs.max_row, column=2).number_format = "0.0%"
     lines = lines_frame(ctx.result)
     catalog = catalog_frame(ctx.cost.catalog, ctx.result.price_keys()).set_index("key")
     price_row: dict[tuple, int] = {}
@@ -121,7 +121,15 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
     # Totals: SUMIFS over Lines
     _header(
         totals_ws,
-        ["platform", "name", "role", "steady_usd_month", "abnormal_usd_month", "total_usd_month", "migration_usd_one_time"],
+        [
+            "platform",
+            "name",
+            "role",
+            "steady_usd_month",
+            "abnormal_usd_month",
+            "total_usd_month",
+            "migration_usd_one_time",
+        ],
         [22, 44, 12, 18, 18, 18, 22],
     )
     rng = f"Lines!$H$2:$H${n_lines}"
