@@ -357,10 +357,10 @@ def test_scenario_slider_steps_carry_precomputed_totals_and_annotation():
     fig = charts.scenario_slider(_scenarios())
     (bar,) = fig.data
     assert list(bar.x) == ["A", "B"] and list(bar.y) == [1300, 1400]  # base: w=1, f=3
-    assert fig.layout.annotations[0].text == "write_multiplier=1, fan_out=3<br>monthly total: A $1,300 · B $1,400"
+    assert fig.layout.annotations[0].text == "Write rate × 1, Read fan-out 3<br>monthly total: A $1,300 · B $1,400"
     # what the browser gets: the figure's JSON
     s_w, s_f = json.loads(fig.to_json())["layout"]["sliders"]
-    assert s_w["currentvalue"]["prefix"] == "write_multiplier: " and s_f["currentvalue"]["prefix"] == "fan_out: "
+    assert s_w["currentvalue"]["prefix"] == "Write rate ×: " and s_f["currentvalue"]["prefix"] == "Read fan-out: "
     assert [st["label"] for st in s_w["steps"]] == ["1", "2", "4"] and s_w["active"] == 0
     assert [st["label"] for st in s_f["steps"]] == ["1", "3", "5"] and s_f["active"] == 1
     expected_w = {"1": [1300, 1400], "2": [2300, 1900], "4": [4300, 2900]}
@@ -372,13 +372,13 @@ def test_scenario_slider_steps_carry_precomputed_totals_and_annotation():
         assert data["y"] == [totals]
         assert data["text"] == [[f"${totals[0]:,}", f"${totals[1]:,}"]]
         assert layout["annotations[0].text"] == (
-            f"write_multiplier={st['label']}, fan_out=3<br>monthly total: A ${totals[0]:,} · B ${totals[1]:,}"
+            f"Write rate × {st['label']}, Read fan-out 3<br>monthly total: A ${totals[0]:,} · B ${totals[1]:,}"
         )
         assert layout["sliders[1].active"] == 1  # fan_out back to its base step (3)
         assert "sliders[0].active" not in layout
     f5 = s_f["steps"][2]["args"]
     assert f5[0]["y"] == [[1500, 2000]] and f5[1]["sliders[0].active"] == 0
-    assert "write_multiplier=1, fan_out=5" in f5[1]["annotations[0].text"]
+    assert "Write rate × 1, Read fan-out 5" in f5[1]["annotations[0].text"]
     assert fig.layout.yaxis.range[1] == pytest.approx(4300 * 1.15)  # fixed axis over all scenarios
 
 

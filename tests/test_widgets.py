@@ -222,7 +222,7 @@ def test_write_multiplier_scales_write_and_peak(whatif):
     expected = _expect(x, catalog, wl)
     assert s.totals == _approx(expected)
     assert s.bar_totals() == _approx(expected)
-    assert s.figure.data[-1].y == pytest.approx([expected[p] for p in s.platforms])
+    assert s.figure.data[-1].x == pytest.approx([expected[p] for p in s.platforms])
     assert all(s.totals[p] > before[p] for p in s.totals)
 
 

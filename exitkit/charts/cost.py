@@ -28,6 +28,10 @@ PATH_LABELS = {
     "backfill": "Backfill", "observability": "Observability", "labor": "Labour",
 }  # fmt: skip
 SCENARIO_RESERVED = ("platform", "name", "monthly_usd")
+SCENARIO_LABELS = {
+    "write_multiplier": "Write rate ×", "fan_out": "Read fan-out", "retention_days": "Retention (days)",
+    "zone_aware_share": "Zone-aware consumers (share)",
+}  # fmt: skip
 
 
 def _fmt(v) -> str:
@@ -209,7 +213,7 @@ def _platform_totals(rows: pd.DataFrame, platforms: list[str]) -> list[float | N
 
 def scenario_text(state: Mapping, platforms: list[str], totals: list[float | None]) -> str:
     """The annotation shown for one scenario: its parameters, then each platform's total."""
-    params = ", ".join(f"{k}={_fmt(v)}" for k, v in state.items())
+    params = ", ".join(f"{SCENARIO_LABELS.get(k, k)} {_fmt(v)}" for k, v in state.items())
     money = " · ".join(f"{p} {usd(t)}" for p, t in zip(platforms, totals, strict=True))
     return f"{params}<br>monthly total: {money}"
 
@@ -260,7 +264,7 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
             )  # fmt: skip
         sliders.append(
             dict(
-                active=base_index[p], steps=steps, currentvalue=dict(prefix=f"{p}: "), name=p,
+                active=base_index[p], steps=steps, currentvalue=dict(prefix=f"{SCENARIO_LABELS.get(p, p)}: "), name=p,
                 x=0, len=1, xanchor="left", y=-(50 + slider_h * i) / plot_h, yanchor="top", pad=dict(t=0, b=0),
             )
         )  # fmt: skip

@@ -395,7 +395,9 @@ def cost_drivers(ctx: ReportContext) -> HTML:
 def scenarios_figure(ctx: ReportContext):
     """Plotly-native sliders over precomputed one-at-a-time scenarios (work without a kernel)."""
 
-    rows = scenario_sweeps(ctx.cost.inputs, ctx.cost.catalog, list(ctx.workload.candidates))
+    base_days = ctx.cost.inputs.traffic.retention_s / 86400
+    retention = sorted({1.0, 3.0, 7.0, 14.0, 30.0} | {round(base_days * k, 2) for k in (2, 5, 10)})  # up to 10×
+    rows = scenario_sweeps(ctx.cost.inputs, ctx.cost.catalog, list(ctx.workload.candidates), retention_days=retention)
     return scenario_slider(pd.DataFrame(rows))
 
 
