@@ -226,10 +226,12 @@ class CostSliders:
                     hovertemplate="%{y}<br>" + label + ": $%{x:,.0f} per month<extra></extra>",
                 )
             )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(y=names, x=[0.0] * len(names), mode="text", text=[""] * len(names), textposition="middle right",
-                       name="", showlegend=False, hoverinfo="skip", cliponaxis=False)
-        )  # fmt: skip
+        # totals as annotations at each bar's end: a text-mode trace shows up in the FigureWidget's
+        # legend ("Aa") even with showlegend=False
+        for name in names:
+            fig.add_annotation(
+                x=0, y=name, text="", xanchor="left", showarrow=False, xshift=4, name="total", xref="x", yref="y"
+            )
         return fig
 
     def bar_totals(self) -> dict[str, float]:
@@ -247,8 +249,8 @@ class CostSliders:
                     xs = sums.get(tr.meta, [0.0] * len(self.platforms))
                     tr.x = xs
                     tr.showlegend = any(v > 0 for v in xs)
-            fig.data[-1].x = totals
-            fig.data[-1].text = [usd(v) for v in totals]
+            for ann, v in zip(fig.layout.annotations, totals, strict=True):
+                ann.x, ann.text = v, usd(v)
         v = self.values()
         state = (
             f"write ×{v['write_multiplier']:.2f}, fan-out {v['fan_out']:.2f}, retention {v['retention_days']:.2f} d, "
