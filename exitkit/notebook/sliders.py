@@ -204,6 +204,8 @@ class CostSliders:
         # rotated or piled their labels and squashed the plot in a narrow notebook cell)
         names = [self.names.get(p, p) for p in self.platforms]
         n_paths = len(PATHS)
+        height = 200 + 40 * len(names) + 22 * -(-n_paths // 4)
+        plot_h = height - 70 - 140
         fig = go.Figure(
             layout=dict(
                 template=TEMPLATE,
@@ -212,8 +214,9 @@ class CostSliders:
                 title=dict(text=f"Monthly cost by byte path: {self.base_inputs.name}"),
                 yaxis=dict(autorange="reversed", automargin=True),
                 xaxis=dict(title=dict(text="USD per month (steady + abnormal)"), tickprefix="$", tickformat=",.0f"),
-                legend=dict(title=dict(text="Byte path "), orientation="h", x=0, y=-0.18, yanchor="top"),
-                height=200 + 40 * len(names) + 22 * -(-n_paths // 4),
+                # under the x axis title (about 60 px below the plot area), never over the bars' totals
+                legend=dict(title=dict(text="Byte path "), orientation="h", x=0, y=-70 / plot_h, yanchor="top"),
+                height=height,
                 margin=dict(t=70, b=140, r=90),
             )
         )
