@@ -9,7 +9,7 @@ TSTAMP  := $(VENV)/.installed-test
 OUT     ?= out/demo
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test install install-test chromium lint bench fuzz reliability clean plotly-bundle screenshots libreoffice
+.PHONY: demo test install install-test chromium lint bench bench-bills fuzz reliability clean plotly-bundle screenshots libreoffice
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)

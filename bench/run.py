@@ -279,7 +279,7 @@ def bench_cost(results: dict, runs: int = 200) -> None:
 
     wl = load_workload(ROOT / "exitkit" / "demo" / "workloads" / "whatif-ingest.yaml")
     inputs, _ = cost_inputs(wl, workload_profile(None, wl))
-    catalog = load_catalog(overrides=price_overrides(wl))
+    catalog = load_catalog(overrides=price_overrides(wl), region=wl.region)
     evaluate(inputs, catalog)  # warm
     times = []
     for _ in range(runs):

@@ -32,8 +32,14 @@ def test_cost_json_totals_are_sums_of_lines():
         }
         assert p["monthly_usd"]["steady"] == pytest.approx(by_state["steady"])
         assert p["monthly_usd"]["abnormal"] == pytest.approx(by_state["abnormal"])
-        assert p["monthly_usd"]["total"] == pytest.approx(by_state["steady"] + by_state["abnormal"])
-        assert p["one_time_usd"]["migration"] == pytest.approx(by_state["migration"])
+        assert p["monthly_usd"]["known_total"] == pytest.approx(by_state["steady"] + by_state["abnormal"])
+        # an unpriced line (automq.aku_hour) makes the total null, never a silent zero (issue 15)
+        if p["incomplete"]:
+            assert p["platform"] == "automq-byoc" and p["missing_prices"] == ["automq.aku_hour"]
+            assert p["monthly_usd"]["total"] is None and p["payback_month"] is None
+        else:
+            assert p["monthly_usd"]["total"] == p["monthly_usd"]["known_total"]
+        assert p["one_time_usd"]["known_migration"] == pytest.approx(by_state["migration"])
         for ln in p["lines"]:
             assert ln["monthly_usd"] == pytest.approx(ln["quantity"] * ln["unit_price"])
             assert ln["source"], ln
@@ -53,10 +59,20 @@ def test_cost_csv_has_one_row_per_line():
             "traffic.write_rate",
         ),
         (
-            "name: x\nsource: {platform: msk-standard}\nregion: us-east-1\ntraffic: {write_rate: 5 MiB/s, fan_out: 1}\nprices: {aws.cross_az_per_gb: .nan}\n",
+            "name: x\nsource: {platform: msk-standard}\nregion: us-east-1\ntraffic: {write_rate: 5 MiB/s, fan_out: 1}\nprices: {aws.cross_az_per_gib: .nan}\n",
             "prices",
         ),
         ("name: x\nsource: {platform: nope}\nregion: us-east-1\n", "source.platform"),
+        (  # issue 15 finding 7: was costed, printing $inf / Infinity
+            "name: x\nsource: {platform: msk-standard}\nregion: us-east-1\ntraffic: {write_rate: 5 MiB/s}\n"
+            "prices: {aws.cross_az_per_gib: 1e308}\n",
+            ":5: prices.aws.cross_az_per_gib: 1e+308 is out of range; expected a price below 1,000 USD",
+        ),
+        (
+            "name: x\nsource: {platform: msk-standard}\nregion: us-east-1\n"
+            "traffic: {write_rate: 1e300 B/s, fan_out: 1e10}\n",
+            ":4: traffic.write_rate: 1e+300 B/s is out of range; expected below 100 GiB/s",
+        ),
     ],
 )
 def test_bad_workload_exits_2_with_one_line(tmp_path, text, field):

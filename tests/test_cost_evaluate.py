@@ -72,10 +72,13 @@ def test_json_shape(catalog):
     assert [p["platform"] for p in doc["platforms"]] == ["confluent-dedicated", "kafka-ec2", "automq-byoc"]
     for p in doc["platforms"]:
         assert set(p) >= {"platform", "name", "monthly_usd", "one_time_usd", "lines"}
-        assert set(p["monthly_usd"]) == {"steady", "abnormal", "total"}
-        assert set(p["one_time_usd"]) == {"migration"}
+        # issue 15 added fields (never renamed): known_total/known_migration, incomplete, missing_prices
+        assert set(p["monthly_usd"]) == {"steady", "abnormal", "total", "known_total"}
+        assert set(p["one_time_usd"]) == {"migration", "known_migration"}
+        assert {"incomplete", "missing_prices", "cash_flow", "payback_month"} <= set(p)
         for ln in p["lines"]:
             assert set(ln) == {
+                "unpriced",
                 "state",
                 "path",
                 "item",
@@ -87,6 +90,7 @@ def test_json_shape(catalog):
                 "source",
                 "price_key",
                 "note",
+                "region",
             }
 
 
@@ -105,9 +109,11 @@ def test_migration_lines_mirrormaker2(catalog):
         if ln.state == "migration"
     }
     moved = D + 2 * WG  # retained + 2 months of writes
+    # issue 15: the target's dual-run line is gone (its run is counted once, in the cash flow);
+    # labour for the move is added: 0.5 FTE × 2 months × 2087/12 h at $120/h
     expected = {
         "Dual run: source platform steady cost (confluent-dedicated)": (2, DEDICATED_STEADY),
-        "Dual run: target platform steady cost (kafka-ec2)": (2, KAFKA_EC2_STEADY),
+        "Engineer hours for the move": (0.5 * 2 * 2087 / 12, 120),
         # max(2, ceil(20 MiB/s / 50 MiB/s per worker)) = 2 workers × 730 h × 2 months
         "MirrorMaker 2 worker hours (m7g.xlarge)": (2 * 730 * 2, 0.1632),
         "Cross-AZ transfer (MirrorMaker 2 sync)": (moved * 2 * 2 / 3, 0.02),  # read + write legs
@@ -127,7 +133,9 @@ def test_migration_managed_tools_and_target_ingress(catalog):
     assert mig["MSK Replicator data replicated"].quantity == pytest.approx(D + WG)
     assert mig["Target ingress, initial copy (warpstream-byoc)"].quantity == pytest.approx(D)
     assert not any("Source egress" in i for i in mig)  # MSK has no per-GiB egress meter
-    assert "unpriced (0 until overridden): msk.replicator.hour, msk.replicator.per_gib" in " ".join(res.warnings)
+    # MSK Replicator list prices (us-east-1, AWS's MSK price map): $0.30/replicator-hour, $0.08/GiB
+    assert (mig["MSK Replicator hours"].unit_price, mig["MSK Replicator data replicated"].unit_price) == (0.30, 0.08)
+    assert not any("msk.replicator" in w for w in res.warnings if w.startswith("unpriced"))
     cl = evaluate(golden(migration=CostMigration(2, "cluster-linking")), catalog, ["confluent-enterprise"])
     items = {ln.item for ln in cl.platform("confluent-enterprise").lines if ln.state == "migration"}
     assert {"Cluster link hours", "Cluster link data mirrored"} <= items
@@ -223,3 +231,21 @@ def test_inputs_validation():
     with pytest.raises(ValueError, match="zone_aware_consumers"):
         CostAssumptions(zone_aware_consumers=1.5)
     assert CostAssumptions(zone_aware_consumers=True).zone_aware_consumers == 1.0
+
+
+def test_migration_automq_linking(catalog):
+    """AutoMQ Kafka Linking runs inside the AutoMQ brokers: no workers, no tool fee; the brokers
+    fetch M = D + 2 months of writes from the source leaders, 2/3 of it across zones (issue 15:
+    the tool was listed as not costed)."""
+    res = evaluate(golden(migration=CostMigration(2, "automq-linking")), catalog, ["automq-byoc"])
+    mig = {ln.item: ln for ln in res.platform("automq-byoc").lines if ln.state == "migration"}
+    moved = D + 2 * WG
+    assert set(mig) == {
+        "Dual run: source platform steady cost (confluent-dedicated)",
+        "Cross-AZ transfer (Kafka Linking fetch from source)",
+        "Source egress, migration sync (confluent-dedicated)",
+        "Engineer hours for the move",
+    }
+    assert mig["Cross-AZ transfer (Kafka Linking fetch from source)"].quantity == pytest.approx(moved * 2 / 3)
+    assert mig["Cross-AZ transfer (Kafka Linking fetch from source)"].unit_price == pytest.approx(0.02)
+    assert mig["Source egress, migration sync (confluent-dedicated)"].quantity == pytest.approx(moved)

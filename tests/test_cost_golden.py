@@ -88,7 +88,8 @@ def test_msk_standard_tiers_only_when_local_retention_set(catalog):
     # local = D × 12 h / 72 h = 421.875 GiB × RF 3 × 1.4
     assert lines["Broker storage (EBS)"].quantity == pytest.approx(421.875 * 3 * 1.4)
     assert lines["Tiered storage"].quantity == pytest.approx(D)
-    assert lines["Tiered storage"].unit_price == 0.023
+    # MSK tiered storage, us-east-1: $0.06/GB-month (AWS's MSK price map, usage type Kafka.Storage.Tiered)
+    assert lines["Tiered storage"].unit_price == 0.06
 
 
 def test_msk_express(catalog):
@@ -266,7 +267,9 @@ def test_warpstream_byoc_half_zone_aware(catalog):
             ("steady", "Uncompressed data stored", D, 0.01),
             ("steady", "S3 storage", D, 0.023),
             ("steady", "S3 PUT requests (agent uploads)", 3 * 4 * 2_628_000 / 1000, 0.005),
-            ("steady", "S3 GET requests (reads)", WG * 3 * 4 / 1000, 0.0004),  # each zone reads once, 4 GET/GiB
+            # each zone reads once; 256 GETs/GiB (4 MiB ranged reads) — was 4/GiB, which contradicted
+            # the catalog note "~4 MiB ranged reads" (issue 15)
+            ("steady", "S3 GET requests (reads)", WG * 3 * 256 / 1000, 0.0004),
             ("steady", "Cross-AZ transfer (producer → leader)", WG * 0.5 * 2 / 3, 0.02),
             ("steady", "Cross-AZ transfer (leader → consumers)", RG * 0.5 * 2 / 3, 0.02),
             ("steady", "CloudWatch custom metrics", 12 + 3 * 30, 0.30),

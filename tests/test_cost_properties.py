@@ -67,7 +67,11 @@ def test_totals_equal_sum_of_lines(inputs):
                 rel=1e-12,
                 abs=1e-9,
             )
-        assert d["monthly_usd"]["total"] == pytest.approx(d["monthly_usd"]["steady"] + d["monthly_usd"]["abnormal"])
+        # an unpriced line makes the total null (issue 15: no silent zero); known_total is the priced sum
+        assert d["monthly_usd"]["known_total"] == pytest.approx(
+            d["monthly_usd"]["steady"] + d["monthly_usd"]["abnormal"]
+        )
+        assert d["monthly_usd"]["total"] == (None if p.monthly_incomplete else d["monthly_usd"]["known_total"])
         for ln in p.lines:
             assert ln.monthly_usd == pytest.approx(ln.quantity * ln.unit_price)
             assert ln.state in STATES and ln.path in PATHS and ln.payee in PAYEES

@@ -48,8 +48,9 @@ def v1_store(db: Path) -> None:
     """A store as the last release wrote it, holding one loaded file."""
     con = duckdb.connect(str(db))
     con.execute(V1_SOURCES)
-    for stmt in [schema.METRIC_POINTS, *schema.SNAPSHOT_TABLES.values()]:
-        con.execute(stmt)
+    for name, stmt in [("metric_points", schema.METRIC_POINTS), *schema.SNAPSHOT_TABLES.items()]:
+        if name != "bill_lines":  # layout 4
+            con.execute(stmt)
     con.execute("INSERT INTO sources VALUES (1, 'old/f.json', 'sha-old', 'prometheus-range', 'c', now(), 1)")
     con.execute(
         "INSERT INTO metric_points VALUES (1, 'c', 't', NULL, NULL, NULL, 'bytes_in', "
@@ -117,6 +118,36 @@ def test_a_store_of_the_last_release_is_migrated_forward_in_the_load_transaction
         (1, b"old/f.json"),
         (2, os.fsencode(PROM)),
     ]
+    assert con.execute("SELECT count(*) FROM metric_points WHERE source_id = 1").fetchone() == (1,)
+    con.close()
+
+
+def v3_store(db: Path) -> None:
+    """A layout-3 store (rehearsals, no bill_lines) holding one loaded file."""
+    v1_store(db)
+    con = duckdb.connect(str(db))
+    for stmt in [*schema.MIGRATIONS[1], *schema.MIGRATIONS[2]]:
+        con.execute(stmt)
+    con.execute("INSERT INTO exitkit_meta VALUES ('layout_version', '3')")
+    con.close()
+
+
+def test_a_layout_3_store_gains_bill_lines_in_the_load_transaction(tmp_path):
+    db = tmp_path / "v3.duckdb"
+    v3_store(db)
+    before = contents(db)
+    assert "bill_lines" not in before
+    bill = FIX / "bills" / "focus-1.0-aws.csv"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(bill.read_text().replace("453.60,453.60", "453.60,lots", 1))
+    with pytest.raises(IngestFailed, match=r"bad.csv:2: EffectiveCost 'lots' is not a number"):
+        ingest([bad], db, progress=False)
+    assert contents(db) == before  # a refused load migrates nothing
+    (rep,) = ingest([bill], db, progress=False)
+    assert rep.status == "loaded" and rep.source_id == 2
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT value FROM exitkit_meta WHERE key = 'layout_version'").fetchone() == ("4",)
+    assert con.execute("SELECT count(*), count(DISTINCT source_id) FROM bill_lines").fetchone() == (9, 1)
     assert con.execute("SELECT count(*) FROM metric_points WHERE source_id = 1").fetchone() == (1,)
     con.close()
 

@@ -79,7 +79,18 @@ def test_units_and_defaults(tmp_path):
         ("traffic: {write_rate: 10 MiB/s, retention: 7 days}\n", "traffic.retention", "is not a duration"),
         ("traffic: {write_rate: .nan}\n", "traffic.write_rate", "not a finite rate"),
         ("topics: [a]\nprices: {aws.cross_az_per_gb: .nan}\n", "prices.aws.cross_az_per_gb", "not a finite number"),
-        ("topics: [a]\nprices: {aws.x: 0}\n", "prices.aws.x", "> 0"),
+        # issue 19 item 13 / issue 15: an unknown key is named at its line; 0 only for a key priced at 0
+        ("topics: [a]\nprices: {aws.x: 0}\n", "prices.aws.x", "unknown price key 'aws.x'"),
+        ("topics: [a]\nprices: {aws.cross_az_per_gib: 0}\n", "prices.aws.cross_az_per_gib", "must be > 0"),
+        ("topics: [a]\nprices: {aws.cross_az_per_gib: 1e308}\n", "prices.aws.cross_az_per_gib", "below 1,000 USD"),
+        ("traffic: {write_rate: 1e300 B/s, fan_out: 1e10}\n", "traffic.write_rate", "below 100 GiB/s"),
+        ("traffic: {write_rate: 1 MiB/s, fan_out: 1e10}\n", "traffic.fan_out", "at most 1,000"),
+        ("traffic: {write_rate: 1 MiB/s, retention: 1e300d}\n", "traffic.retention", "at most 100 years"),
+        (
+            "traffic: {write_rate: 1 MiB/s}\nassumptions: {compression_ratio: 0.5}\n",
+            "assumptions.compression_ratio",
+            "at least 1",
+        ),
         ("topics: [a]\ncandidates: [msk-standrd]\n", "candidates[0]", "did you mean msk-standard?"),
         ("topics: [a]\ncandidates: [msk-standard, msk-standard]\n", "candidates", "more than once"),
         (

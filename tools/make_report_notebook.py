@@ -35,6 +35,10 @@ cells = [
         "## Monthly cost per platform\n\n*Steady* is normal operation; *abnormal* is broker replacement, partition reassignment, zone failover and consumer replay, amortized monthly from their yearly frequency; *one-time migration* is the dual-run period plus the replication tool. A platform marked *lower bound* has a price the catalog does not know yet."
     ),
     code("rv.totals_table(ctx)"),
+    md(
+        "## Today: bill vs model\n\nWhere an ingested bill covers the workload's clusters, today's cost is the bill's actual (effective) cost allocated to the workload by its share of each cluster's traffic and storage, beside the model's estimate for the same byte paths."
+    ),
+    code("from exitkit.report.bill_section import bill_section\n\nbill_section(ctx.cost)"),
     md("## Cost by byte path\n\nWhere the money goes for each platform, steady and abnormal side by side."),
     code("rv.cost_by_path_figure(ctx)"),
     md("What drives each platform's steady cost (largest byte paths):"),

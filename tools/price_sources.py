@@ -3,7 +3,8 @@
     .venv/bin/python tools/price_sources.py [--out docs/price-sources.md] [--check]
 
 Reads the packaged catalog through `exitkit.prices.load_catalog()`, so the document always lists
-exactly what `exitkit prices` prints. `--check` exits non-zero when the file on disk differs
+exactly what `exitkit prices` prints, and the regional table through `exitkit.prices.load_regional()`
+(the "Regional prices" section: what `exitkit prices --region R` substitutes). `--check` exits non-zero when the file on disk differs
 from what would be written (tests/test_prices.py runs the same comparison).
 """
 
@@ -13,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from exitkit.prices import Catalog, Price, load_catalog
+from exitkit.prices import Catalog, Price, RegionalPrices, load_catalog, load_regional
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "price-sources.md"
@@ -79,8 +80,41 @@ def _value(p: Price) -> str:
     return f"{v} {p.unit}"
 
 
-def render(catalog: Catalog) -> str:
-    """The whole document, one table per catalog file (provider), entries in catalog order."""
+def render_regional(catalog: Catalog, regional: RegionalPrices) -> list[str]:
+    """The regional section: its sources, then one row per AWS price key with a value per region."""
+    regions = regional.regions()
+    lines = [
+        "## Regional prices (`exitkit/prices/regional/regions.yaml`)",
+        "",
+        "`load_catalog(region=R)` (a workload's `region`, `exitkit prices --region R`) replaces a key's",
+        "value, source and date with R's list price below. A `-` means no public figure was found for",
+        "that region: the catalog value (and its region) is used and the cost warnings name the key as",
+        "`key (catalog region)`. Limits and factors do not vary by region and are not listed.",
+        "",
+        "| Source id | Source | As of |",
+        "|---|---|---|",
+    ]
+    for sid, src in regional.sources.items():
+        lines.append(f"| `{sid}` | {_cell(src.source)} | {src.as_of.isoformat()} |")
+    lines += ["", "| Key | Unit | " + " | ".join(regions) + " |", "|---|---|" + "---|" * len(regions)]
+    keys = [
+        p.key
+        for p in catalog.prices.values()
+        if p.kind == "price" and p.region != "global" and (p.key.startswith("aws.") or p.key.startswith("msk."))
+    ]
+    for key in keys:
+        cells = []
+        for r in regions:
+            rp = regional.by_region[r].get(key)
+            cells.append(f"{rp.value:g} (`{rp.ref}`)" if rp else "-")
+        lines.append(f"| `{key}` | {_cell(catalog.prices[key].unit)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def render(catalog: Catalog, regional: RegionalPrices | None = None) -> str:
+    """The whole document, one table per catalog file (provider), entries in catalog order, then
+    the regional prices."""
     by_provider: dict[str, list[Price]] = {}
     for p in catalog.prices.values():
         by_provider.setdefault(p.provider, []).append(p)
@@ -99,6 +133,7 @@ def render(catalog: Catalog) -> str:
                 f"| `{p.key}` | {_cell(_value(p))} | {_cell(p.source)} | {p.as_of.isoformat()} | {_cell(notes)} |"
             )
         lines.append("")
+    lines += render_regional(catalog, regional or load_regional(known_keys=catalog.prices))
     return "\n".join(lines)
 
 

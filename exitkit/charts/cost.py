@@ -56,11 +56,14 @@ def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", 
     platforms = doc["platforms"]
     names = [p.get("name") or p["platform"] for p in platforms]
     sums: dict[tuple[str, str, str], float] = {}
+    unpriced: set[tuple[str, str]] = set()  # (platform, state) with a line nobody publishes a price for
     for p, name in zip(platforms, names, strict=True):
         for line in p["lines"]:
             if line["state"] in states:
                 k = (name, line["state"], line["path"])
                 sums[k] = sums.get(k, 0.0) + float(line["monthly_usd"])
+                if line.get("unpriced"):
+                    unpriced.add((name, line["state"]))
     steady_state, abnormal_state = states[0], states[1] if len(states) > 1 else None
     used = {path for (_, st, path) in sums if st == steady_state}
     paths = [p for p in PATHS if p in used] + sorted(used - set(PATHS))
@@ -85,7 +88,9 @@ def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", 
     abnormal = [sum(v for (n2, st, _), v in sums.items() if n2 == n and st == abnormal_state) for n in names]
     fig.add_trace(
         go.Scatter(
-            y=names, x=steady, mode="text", text=[usd(t) for t in steady], textposition="middle right",
+            y=names, x=steady, mode="text", textposition="middle right",
+            text=[f"needs quote (≥ {usd(t)})" if (n, steady_state) in unpriced else usd(t)
+                  for n, t in zip(names, steady, strict=True)],
             name="total", showlegend=False, hoverinfo="skip", cliponaxis=False,
         ),
         row=1, col=1,
@@ -93,7 +98,9 @@ def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", 
     fig.add_trace(
         go.Bar(
             y=names, x=abnormal, orientation="h", name="Abnormal state (all paths)", meta="abnormal",
-            marker=dict(color="#9aa5b1"), text=[usd(t) for t in abnormal], textposition="outside", cliponaxis=False,
+            marker=dict(color="#9aa5b1"), textposition="outside", cliponaxis=False,
+            text=[f"needs quote (≥ {usd(t)})" if (n, abnormal_state) in unpriced else usd(t)
+                  for n, t in zip(names, abnormal, strict=True)],
             hovertemplate="%{y}: %{text} per month (abnormal)<extra></extra>", showlegend=False,
         ),
         row=1, col=2,

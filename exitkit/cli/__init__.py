@@ -1,6 +1,7 @@
 """The `exitkit` command: the click group and its commands, one module per command family.
 
 - `ingest`: `exitkit ingest`, `exitkit profile`;
+- `bill`: `exitkit bill` (ingested bills per cluster and month, beside the model);
 - `cost`: `exitkit cost`, `exitkit prices`;
 - `plan`: `exitkit plan`;
 - `rehearse`: `exitkit rehearse` (a workload's contract on a live candidate);
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import click
 
+from exitkit.cli.bill import bill
 from exitkit.cli.collect import collect
 from exitkit.cli.cost import cost, prices
 from exitkit.cli.ingest import ingest, profile
@@ -30,7 +32,7 @@ def cli() -> None:
     """exitkit: evidence and cost for Kafka platform exit planning."""
 
 
-for _command in (ingest, profile, cost, prices, plan, rehearse, report, demo, schema, collect):
+for _command in (ingest, profile, bill, cost, prices, plan, rehearse, report, demo, schema, collect):
     cli.add_command(_command)
 
 

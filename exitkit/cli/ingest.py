@@ -20,16 +20,38 @@ from exitkit.cli.common import DB_OPTION, FORMAT_OPTION, emit, user_errors
 @click.option("--format", "fmt", help="Force a reader instead of sniffing the content (see README).")
 @click.option("--metric", help="Metric where the content does not say (a Confluent /query body), e.g. bytes_in.")
 @click.option("--group", help="Consumer group where the content does not say (kafka-consumer-groups of Kafka 1.x).")
+@click.option(
+    "--cluster-tag",
+    "cluster_tag",
+    metavar="KEY",
+    help="Bills: the resource tag whose value names the cluster (EC2, EBS, S3 of self-managed Kafka).",
+)
+@click.option(
+    "--cluster-map",
+    "cluster_map",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Bills: a file of `RESOURCE_ID_OR_GLOB CLUSTER` lines tying resources to clusters.",
+)
 @user_errors
 def ingest(
-    paths: tuple[str, ...], db: str | None, cluster: str | None, fmt: str | None, metric: str | None, group: str | None
+    paths: tuple[str, ...],
+    db: str | None,
+    cluster: str | None,
+    fmt: str | None,
+    metric: str | None,
+    group: str | None,
+    cluster_tag: str | None,
+    cluster_map: str | None,
 ) -> None:
     """Load export files or folders (recursively, .gz too) into the store, all or nothing."""
+    from exitkit.bill.paths import Attribution, read_cluster_map  # deferred: off the startup path
     from exitkit.ingest import ingest as run_ingest  # deferred: heavy, off the startup path
     from exitkit.store import db_path  # deferred: heavy, off the startup path
 
+    bill = Attribution(tag=cluster_tag, mapping=read_cluster_map(cluster_map) if cluster_map else ())
     started = time.perf_counter()
-    reports = run_ingest(paths, db, cluster=cluster, metric=metric, fmt=fmt, group=group)
+    reports = run_ingest(paths, db, cluster=cluster, metric=metric, fmt=fmt, group=group, bill=bill)
     elapsed = time.perf_counter() - started
     points = 0
     for r in reports:

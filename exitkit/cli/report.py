@@ -59,6 +59,7 @@ def _print_report_results(results: list[dict], out: Path, elapsed: float) -> Non
 @user_errors
 def demo(out_dir: str, jobs: int | None) -> None:
     """The main job on the embedded demo estate: write its exports, ingest them, profile, report."""
+    from exitkit.bill.allocate import actual_by_path  # deferred: heavy, off the startup path
     from exitkit.demo import DEMO_CLUSTERS, demo_workloads, generate, ingest_demo  # deferred: heavy
     from exitkit.profile.topics import topic_profile  # deferred: heavy, off the startup path
     from exitkit.report.batch import run_reports  # deferred: heavy, off the startup path
@@ -86,6 +87,7 @@ def demo(out_dir: str, jobs: int | None) -> None:
     ingest_demo(exports, db)
     with open_store(db) as con:
         prof = topic_profile(con)
+        billed = actual_by_path(con)
     click.echo(f"\nprofile: {len(prof)} topics in {prof.cluster.nunique()} clusters")
     emit(
         prof[
@@ -110,6 +112,10 @@ def demo(out_dir: str, jobs: int | None) -> None:
             "coverage": lambda v: f"{v:.0%}",
         },
     )
+    if len(billed):
+        totals = billed.groupby(["cluster", "month"], as_index=False)["actual_usd"].sum()
+        shown = ", ".join(f"{r.cluster} {r.month} ${r.actual_usd:,.0f}" for r in totals.itertuples())
+        click.echo(f"\nbills (actual, effective cost): {shown}; the model beside them: exitkit bill --db {db}")
     workloads = demo_workloads()
     click.echo(f"\nreporting on {len(workloads)} demo workloads …")
     results = run_reports(workloads, db, out, jobs=jobs)

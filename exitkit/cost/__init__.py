@@ -8,10 +8,13 @@ result.to_json()
 
 from exitkit.cost import confluent, diskless, managed_plan, msk, selfmanaged  # noqa: F401  (register models)
 from exitkit.cost.analysis import ScenarioGrid, project, scenario_grid, tornado
+from exitkit.cost.cash_flow import CashFlow, cash_flows, projection_rows
 from exitkit.cost.common import Sizing
 from exitkit.cost.evaluate import CostResult, PlatformCost, evaluate
 from exitkit.cost.inputs import (
+    DEFAULT_DISCOUNT_RATE,
     DEFAULT_LABOR_HOURS,
+    HOURS_PER_FTE_MONTH,
     MIGRATION_TOOLS,
     CostAssumptions,
     CostConsumerReplay,
@@ -25,12 +28,15 @@ from exitkit.cost.lines import PATHS, PAYEES, STATES, CostLine
 from exitkit.cost.registry import PLATFORMS, Estimate, Platform, get_platform, platform_ids, register
 
 __all__ = [
+    "DEFAULT_DISCOUNT_RATE",
     "DEFAULT_LABOR_HOURS",
+    "HOURS_PER_FTE_MONTH",
     "MIGRATION_TOOLS",
     "PATHS",
     "PAYEES",
     "PLATFORMS",
     "STATES",
+    "CashFlow",
     "CostAssumptions",
     "CostConsumerReplay",
     "CostInputs",
@@ -45,10 +51,12 @@ __all__ = [
     "ScenarioGrid",
     "Sizing",
     "CostTraffic",
+    "cash_flows",
     "evaluate",
     "get_platform",
     "platform_ids",
     "project",
+    "projection_rows",
     "register",
     "scenario_grid",
     "tornado",

@@ -6,11 +6,12 @@ The one place where the workload model (units parsed, provenance) meets the cost
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
 
+from exitkit.bill.allocate import allocate, has_bills
 from exitkit.cost import (
     MIGRATION_TOOLS,
     CostAssumptions,
@@ -21,9 +22,12 @@ from exitkit.cost import (
     CostRecovery,
     CostResult,
     CostTraffic,
+    cash_flows,
     evaluate,
 )
+from exitkit.cost.inputs import traffic_problem
 from exitkit.prices import Catalog, load_catalog
+from exitkit.profile.topics import topic_profile
 from exitkit.profile.workload import WorkloadProfile, workload_profile
 from exitkit.workload.model import Workload
 
@@ -62,7 +66,8 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
     if fan_out is None:
         raise workload.fail("traffic.fan_out", "no measured read rate for the selected topics; set traffic.fan_out")
     retention_s = wp.retention_s
-    if retention_s is None or retention_s < 0:
+    if retention_s is None or retention_s < 0 or traffic_problem("retention", retention_s):
+        # unknown, unlimited (-1 or Long.MAX ms) or beyond the plausible bound: not a number to cost
         if wp.retained_bytes and write > 0:
             retention_s = wp.retained_bytes / write
             notes.append(f"retention unknown: {retention_s / 86400:.1f} days derived from retained bytes ÷ write rate")
@@ -103,8 +108,16 @@ def cost_inputs(workload: Workload, wp: WorkloadProfile) -> tuple[CostInputs, li
                 zone_failover=a.recovery.zone_failover,
                 consumer_replay=CostConsumerReplay(per_year=replay.per_year, hours_of_data=replay.hours_of_data),
             ),
-            migration=CostMigration(dual_run_months=a.migration.dual_run_months, tool=a.migration.tool),
-            labor=CostLabor(hourly_rate=a.labor.hourly_rate, hours_per_month=dict(a.labor.hours_per_month)),
+            migration=CostMigration(
+                dual_run_months=a.migration.dual_run_months, tool=a.migration.tool, labor_hours=a.migration.labor_hours
+            ),
+            labor=CostLabor(
+                hourly_rate=a.labor.hourly_rate,
+                hours_per_month=dict(a.labor.hours_per_month),
+                hours_per_fte_month=a.labor.hours_per_fte_month,
+            ),
+            compression_ratio=a.compression_ratio,
+            discount_rate=a.discount_rate,
         )
         inputs = CostInputs(
             traffic=traffic,
@@ -132,30 +145,81 @@ def workload_cost(
     adapt, price every candidate and today's platform."""
     wp = profile or workload_profile(con, workload, profile_df=profile_df)
     inputs, notes = cost_inputs(workload, wp)
-    cat = catalog or load_catalog(overrides=price_overrides(workload))
+    cat = catalog or load_catalog(overrides=price_overrides(workload), region=workload.region)
     result = evaluate(inputs, cat, list(workload.candidates))
+    result = _with_baseline(workload, con, wp, result, profile_df, notes)
+    result = result.with_cash_flows(cash_flows(inputs, cat, list(workload.candidates), result=result))
     return WorkloadCost(workload, wp, inputs, cat, result, tuple(list(wp.notes) + notes))
 
 
-def incomplete_platforms(wc: WorkloadCost) -> dict[str, list[str]]:
+def _with_baseline(
+    workload: Workload,
+    con: duckdb.DuckDBPyConnection | None,
+    wp: WorkloadProfile,
+    result: CostResult,
+    profile_df: pd.DataFrame | None,
+    notes: list[str],
+) -> CostResult:
+    """Today's baseline (docs/cost-model.md, "Actual baseline"): the bill allocated to the workload
+    when one covers its clusters and the workload does not ask for `baseline: modelled`."""
+    alloc = None
+    if con is not None and wp.topics and has_bills(con):
+        df = profile_df if profile_df is not None else topic_profile(con)
+        alloc = allocate(con, wp.topics, df, result.month_hours)
+    if workload.baseline == "modelled":  # the bill is still shown beside the model
+        return replace(result, allocation=alloc)
+    if alloc is not None and alloc.missing:  # a part billed, a part not: no like-for-like total
+        if workload.baseline == "actual":
+            raise workload.fail(
+                "baseline",
+                f"actual, but no ingested bill covers {', '.join(alloc.missing)}; ingest its bill or set "
+                "baseline: modelled",
+            )
+        notes.append(f"no bill for {', '.join(alloc.missing)}: today stays modelled (baseline: modelled)")
+        return result
+    if alloc is None:
+        if workload.baseline == "actual":
+            raise workload.fail(
+                "baseline",
+                "actual, but no ingested bill covers the workload's clusters; ingest the bill "
+                "(exitkit ingest BILL) or set baseline: modelled",
+            )
+        return result
+    months = ", ".join(f"{c.cluster} {c.month}" for c in alloc.clusters)
+    notes.append(f"today = actual bill allocated to the workload ({months}; docs/cost-model.md)")
+    return replace(result, baseline="actual", allocation=alloc)
+
+
+def incomplete_platforms(wc: WorkloadCost | CostResult) -> dict[str, list[str]]:
     """Platforms with a line priced at 0 because the catalog has no price yet: {platform: keys}.
 
-    Such a total is a lower bound; it must never be shown as "the cheapest" without saying so.
+    Such a total is a lower bound; it is never ranked or named cheapest ("needs quote").
     """
-    out: dict[str, list[str]] = {}
-    for p in wc.result.platforms:
-        keys = sorted(
-            {
-                ln.price_key
-                for ln in p.lines
-                if ln.price_key in wc.catalog.prices
-                and wc.catalog.prices[ln.price_key].unpriced
-                and ln.price_key not in wc.catalog.overridden
-            }
-        )
-        if keys:
-            out[p.platform] = keys
-    return out
+    result = wc.result if isinstance(wc, WorkloadCost) else wc
+    return result.missing_prices()
+
+
+NEEDS_QUOTE = "needs quote"
+
+
+def quoted_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A lines or totals frame for CSV/xlsx: amounts that rest on an unpriced line read "needs quote".
+
+    Lines frame: `unit_price` and `monthly_usd` of unpriced lines. Totals frame: `total_usd` of
+    monthly-incomplete platforms and `migration_usd` of migration-incomplete ones.
+    """
+    df = df.copy()
+    if "unpriced" in df:
+        mask = df["unpriced"].astype(bool)
+        for col in ("unit_price", "monthly_usd"):
+            if col in df:
+                df[col] = df[col].astype(object).where(~mask, NEEDS_QUOTE)
+    if "total_usd" in df and "monthly_incomplete" in df:
+        df["total_usd"] = df["total_usd"].astype(object).where(~df["monthly_incomplete"].astype(bool), NEEDS_QUOTE)
+    if "migration_usd" in df and "migration_incomplete" in df:
+        mask = df["migration_incomplete"].astype(bool)
+        df["migration_usd"] = df["migration_usd"].astype(object).where(~mask, NEEDS_QUOTE)
+    return df
 
 
 def lines_frame(result: CostResult) -> pd.DataFrame:
@@ -177,25 +241,44 @@ def lines_frame(result: CostResult) -> pd.DataFrame:
         "payee",
         "source",
         "price_key",
+        "unpriced",
+        "region",
     ]
     df = pd.DataFrame(rows)
     return df[[c for c in cols if c in df] + [c for c in df if c not in cols]] if rows else pd.DataFrame(columns=cols)
 
 
 def totals_frame(result: CostResult) -> pd.DataFrame:
-    """One row per platform: steady, abnormal, total monthly USD and one-time migration USD."""
+    """One row per platform: steady, abnormal, total monthly USD and one-time migration USD,
+    then `incomplete`, `missing_prices` (keys, comma-separated), labour hours/month, FTE and rate,
+    and the cash flow's `payback_month` and `npv_usd` (None for today or when incomplete).
+
+    `total_usd` / `migration_usd` are the priced lines' sums; `monthly_incomplete` /
+    `migration_incomplete` say when they are lower bounds (`quoted_frame` writes "needs quote").
+    """
     rows = []
-    for p in result.to_dict()["platforms"]:
-        m, o = p["monthly_usd"], p["one_time_usd"]
+    labor = result.assumptions.get("labor", {})
+    for p in result.platforms:
+        lab = labor.get("platforms", {}).get(p.platform, {})
+        cf = result.cash_flows.get(p.platform)
         rows.append(
             {
-                "platform": p["platform"],
-                "name": p["name"],
-                "today": p.get("today", False),
-                "steady_usd": m["steady"],
-                "abnormal_usd": m["abnormal"],
-                "total_usd": m["total"],
-                "migration_usd": o["migration"],
+                "platform": p.platform,
+                "name": p.name,
+                "today": p.today,
+                "steady_usd": p.steady_usd,
+                "abnormal_usd": p.abnormal_usd,
+                "total_usd": p.total_usd,
+                "migration_usd": p.migration_usd,
+                "incomplete": p.incomplete,
+                "monthly_incomplete": p.monthly_incomplete,
+                "migration_incomplete": p.migration_incomplete,
+                "missing_prices": ", ".join(p.missing_prices),
+                "labor_hours_per_month": lab.get("hours_per_month"),
+                "labor_fte": lab.get("fte"),
+                "labor_hourly_rate_usd": labor.get("hourly_rate_usd"),
+                "payback_month": None if cf is None else cf.payback_month,
+                "npv_usd": None if cf is None else cf.npv_usd,
             }
         )
     return pd.DataFrame(rows)

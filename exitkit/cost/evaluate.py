@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from exitkit.cost.common import Ctx, Sizing
-from exitkit.cost.inputs import CostInputs
+from exitkit.cost.inputs import DEFAULT_DISCOUNT_RATE, CostInputs
 from exitkit.cost.lines import CostLine
 from exitkit.cost.migration import migration_lines
 from exitkit.cost.registry import PLATFORMS, get_platform
 from exitkit.prices import Catalog
 from exitkit.safe_output import strict_json
+
+
+def bill_payee(platform: str) -> str:
+    """Whose lines a platform's bill carries: Confluent's invoice holds the vendor's lines (its
+    cloud side is on the AWS bill, on no lkc- resource); every other platform's bill is the cloud's."""
+    return "vendor" if platform.startswith("confluent-") else "cloud"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,31 @@ class PlatformCost:
 
     def _sum(self, state: str) -> float:
         return sum((ln.monthly_usd for ln in self.lines if ln.state == state), 0.0)
+
+    @property
+    def missing_prices(self) -> list[str]:
+        """Catalog keys of this platform's unpriced lines (placeholders, no published rate), sorted."""
+        return sorted({ln.price_key for ln in self.lines if ln.unpriced and ln.price_key})
+
+    @property
+    def incomplete(self) -> bool:
+        """True when any line is unpriced: the totals are then lower bounds, shown as "needs quote"."""
+        return any(ln.unpriced for ln in self.lines)
+
+    @property
+    def monthly_incomplete(self) -> bool:
+        """True when a steady or abnormal line is unpriced (the monthly total is unknown)."""
+        return any(ln.unpriced for ln in self.lines if ln.state != "migration")
+
+    @property
+    def migration_incomplete(self) -> bool:
+        """True when a one-time migration line is unpriced."""
+        return any(ln.unpriced for ln in self.lines if ln.state == "migration")
+
+    @property
+    def known_total_usd(self) -> float:
+        """Monthly total of the priced lines only (= `total_usd`; a lower bound when incomplete)."""
+        return self.total_usd
 
     @property
     def steady_usd(self) -> float:
@@ -45,13 +77,26 @@ class PlatformCost:
         return self._sum("migration")
 
     def to_dict(self) -> dict:
+        """The documented platform fields. An unpriced line makes the affected total null
+        (`monthly_usd.total`, `one_time_usd.migration`): never a silent zero; `known_total` and
+        `known_migration` keep the priced part, `missing_prices` names the keys to supply."""
         return {
             "platform": self.platform,
             "name": self.name,
             "today": self.today,
             "sizing": self.sizing.to_dict() if self.sizing else None,
-            "monthly_usd": {"steady": self.steady_usd, "abnormal": self.abnormal_usd, "total": self.total_usd},
-            "one_time_usd": {"migration": self.migration_usd},
+            "monthly_usd": {
+                "steady": self.steady_usd,
+                "abnormal": self.abnormal_usd,
+                "total": None if self.monthly_incomplete else self.total_usd,
+                "known_total": self.total_usd,
+            },
+            "one_time_usd": {
+                "migration": None if self.migration_incomplete else self.migration_usd,
+                "known_migration": self.migration_usd,
+            },
+            "incomplete": self.incomplete,
+            "missing_prices": self.missing_prices,
             "lines": [ln.to_dict() for ln in self.lines],
         }
 
@@ -65,6 +110,40 @@ class CostResult:
     platforms: list[PlatformCost]
     currency: str = "USD"
     warnings: list[str] = field(default_factory=list)
+    # per candidate: exitkit.cost.cash_flow.CashFlow (set by `with_cash_flows`; empty from `evaluate`)
+    cash_flows: dict[str, Any] = field(default_factory=dict)
+    assumptions: dict[str, Any] = field(default_factory=dict)  # labour, discount rate, ... as shown
+    # the workload's region and the prices used from another region: [(key, catalog region)]
+    region: str | None = None
+    region_fallbacks: list[tuple[str, str]] = field(default_factory=list)
+    # Today's monthly cost: "modelled" (the source platform's lines) or "actual" (an ingested bill
+    # allocated to the workload). `allocation` (an exitkit.bill.allocate.Allocation) is set whenever
+    # a bill covers the workload, whichever baseline is used.
+    baseline: str = "modelled"
+    allocation: object | None = None
+
+    def today_usd(self) -> float | None:
+        """Today's monthly cost on the baseline (None when unknown). Savings, payback and gates use it.
+
+        Modelled: the source platform's total. Actual: the allocated bill plus the source's
+        modelled lines that no such bill carries (`unbilled_today_usd`: labour always; the cloud
+        side of a Confluent cluster, the vendor side of any other), so today and every candidate
+        count the same payees."""
+        today = next((p for p in self.platforms if p.today), None)
+        if self.baseline == "actual" and self.allocation is not None:
+            return float(self.allocation.monthly_usd) + self.unbilled_today_usd()
+        return None if today is None else today.total_usd
+
+    def unbilled_today_usd(self) -> float:
+        """The source platform's steady + abnormal lines that its bill does not carry (see `today_usd`)."""
+        today = next((p for p in self.platforms if p.today), None)
+        if today is None:
+            return 0.0
+        billed = bill_payee(today.platform)
+        return sum(
+            (ln.monthly_usd for ln in today.lines if ln.state != "migration" and ln.payee != billed),
+            0.0,
+        )
 
     def platform(self, platform_id: str) -> PlatformCost:
         for p in self.platforms:
@@ -73,8 +152,22 @@ class CostResult:
         raise KeyError(platform_id)
 
     def totals(self) -> dict[str, float]:
-        """Monthly total (steady + abnormal) by platform id."""
+        """Monthly total (steady + abnormal) by platform id (priced lines only: see `incomplete`)."""
         return {p.platform: p.total_usd for p in self.platforms}
+
+    def cheapest(self) -> PlatformCost | None:
+        """The candidate (not today's platform) with the lowest monthly total among the complete
+        ones; an incomplete platform (any unpriced line) is never named. None when none is complete."""
+        complete = [p for p in self.platforms if not p.today and not p.incomplete]
+        return min(complete, key=lambda p: p.total_usd) if complete else None
+
+    def missing_prices(self) -> dict[str, list[str]]:
+        """{platform: unpriced catalog keys} for the incomplete platforms."""
+        return {p.platform: p.missing_prices for p in self.platforms if p.incomplete}
+
+    def with_cash_flows(self, flows: dict[str, Any]) -> CostResult:
+        """A copy carrying the candidates' cash flows (JSON `cash_flow`, `payback_month`)."""
+        return replace(self, cash_flows=dict(flows))
 
     def price_keys(self) -> list[str]:
         """Catalog keys the lines used, in first-use order (for a report's price table)."""
@@ -82,16 +175,47 @@ class CostResult:
         return [k for k in seen if k is not None and not k.startswith("assumptions.")]
 
     def to_dict(self) -> dict:
+        platforms = []
+        for p in self.platforms:
+            d = p.to_dict()
+            cf = self.cash_flows.get(p.platform)
+            d["cash_flow"] = cf.to_dict() if cf is not None else None
+            d["payback_month"] = cf.payback_month if cf is not None else None
+            platforms.append(d)
+        cheapest = self.cheapest()
         return {
             "workload": self.workload,
             "currency": self.currency,
             "month_hours": self.month_hours,
-            "platforms": [p.to_dict() for p in self.platforms],
+            "platforms": platforms,
+            "cheapest": cheapest.platform if cheapest else None,
+            "missing_prices": self.missing_prices(),
+            "assumptions": dict(self.assumptions),
             "warnings": list(self.warnings),
+            "region": self.region,
+            "region_fallbacks": [{"key": k, "catalog_region": r} for k, r in self.region_fallbacks],
+            "baseline": self.baseline,
+            "today_usd": self.today_usd(),
+            "actual_baseline": _allocation_dict(self.allocation),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return strict_json(self.to_dict(), f"cost of {self.workload!r}", indent=indent, ensure_ascii=False)
+
+
+def _allocation_dict(alloc) -> dict | None:
+    if alloc is None:
+        return None
+    return {
+        "monthly_usd": alloc.monthly_usd,
+        "clusters": [
+            {"cluster": c.cluster, "month": c.month, "traffic_share": c.traffic_share,
+             "storage_share": c.storage_share, "cluster_actual_usd": c.cluster_actual_usd,
+             "allocated_usd": c.allocated_usd}
+            for c in alloc.clusters
+        ],
+        "unbilled_clusters": list(alloc.missing),
+    }  # fmt: skip
 
 
 def evaluate(
@@ -132,27 +256,96 @@ def evaluate(
             steady = sum(ln.monthly_usd for ln in lines if ln.state == "steady")
             lines += migration_lines(ctx, pid, source_steady, steady)
         out.append(PlatformCost(pid, get_platform(pid).name, lines, est.sizing, today=(pid == src)))
-    return CostResult(inputs.name, inputs.assumptions.month_hours, out, warnings=_warnings(inputs, catalog, out))
+    return CostResult(
+        inputs.name,
+        inputs.assumptions.month_hours,
+        out,
+        warnings=_warnings(inputs, catalog, out),
+        assumptions=shown_assumptions(inputs, [p.platform for p in out]),
+        region=inputs.region,
+        region_fallbacks=catalog.other_region_keys(_used_keys(catalog, out), inputs.region),
+    )
+
+
+def _used_keys(catalog: Catalog, platforms: list[PlatformCost]) -> set[str]:
+    return {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
+
+
+def shown_assumptions(inputs: CostInputs, platform_ids: Iterable[str]) -> dict[str, Any]:
+    """The money assumptions every output shows (JSON `assumptions`, CLI, report): labour hours,
+    rate and FTE per platform with their source, compression, discount rate, migration labour."""
+    a = inputs.assumptions
+    lab = a.labor
+    return {
+        "labor": {
+            "hourly_rate_usd": lab.hourly_rate,
+            "hours_per_fte_month": lab.hours_per_fte_month,
+            "hours_per_fte_month_source": "2,087 h/yr ÷ 12: US OPM, Computing Hourly Rates of Pay Using the "
+            "2,087-Hour Divisor (opm.gov, pay & leave fact sheets)",
+            "platforms": {
+                pid: {
+                    "hours_per_month": lab.hours(pid),
+                    "fte": lab.fte(pid),
+                    "monthly_usd": lab.hours(pid) * lab.hourly_rate,
+                    "source": "workload assumptions.labor.hours_per_month"
+                    if lab.given(pid)
+                    else "exitkit default (exitkit/platforms.yaml labor_hours_per_month) [U]",
+                }
+                for pid in platform_ids
+            },
+        },
+        "migration": {
+            "dual_run_months": a.migration.dual_run_months,
+            "tool": a.migration.tool,
+            "labor_hours": a.migration.move_labor_hours(lab.hours_per_fte_month),
+            "labor_hours_source": "workload assumptions.migration.labor_hours"
+            if a.migration.labor_hours is not None
+            else "exitkit default [U]: 0.5 FTE × dual-run months",
+        },
+        "compression_ratio": a.compression_ratio,
+        "discount_rate": a.discount_rate,
+        "discount_rate_source": "workload assumptions.discount_rate"
+        if a.discount_rate != DEFAULT_DISCOUNT_RATE
+        else "7 %/yr real: OMB Circular A-94 (1992) §8.b base case",
+        "growth_per_year": a.growth_per_year,
+    }
 
 
 def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost]) -> list[str]:
     """Things a reader must know: prices from another region, placeholders, unmodelled sources."""
     msgs = []
-    used = {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
-    other = sorted(k for k in used if catalog.prices[k].region != inputs.region)
+    msgs.extend(catalog.notes)
+    other = catalog.other_region_keys(_used_keys(catalog, platforms), inputs.region)
     if other:
-        regions = sorted({catalog.prices[k].region for k in other})
+        named = ", ".join(f"{k} ({region})" for k, region in other)
         msgs.append(
-            f"{len(other)} prices used are list prices for {', '.join(regions)}, not {inputs.region}; "
-            "override them in the workload's prices for a regional estimate"
+            f"{len(other)} prices have no {inputs.region} list price in the catalog and use another region's: "
+            f"{named}; override them in the workload's prices for a regional estimate"
         )
-    unpriced = sorted(k for k in used if catalog.prices[k].unpriced and k not in catalog.overridden)
+    unpriced = sorted({ln.price_key for p in platforms for ln in p.lines if ln.unpriced and ln.price_key})
     if unpriced:
-        msgs.append(f"unpriced (0 until overridden): {', '.join(unpriced)}")
+        who = ", ".join(p.platform for p in platforms if p.incomplete)
+        msgs.append(
+            f"needs quote: no published price for {', '.join(unpriced)} ({who}); these totals are not ranked — "
+            f"supply your quote in the workload, e.g. `prices: {{{unpriced[0]}: <USD per unit>}}`"
+        )
     if inputs.source_platform and inputs.source_platform not in PLATFORMS:
         msgs.append(
             f"source platform {inputs.source_platform!r} has no model: no 'today' column and no dual-run source line"
         )
+    if inputs.assumptions.compression_ratio == 1 and any(p.platform == "warpstream-byoc" for p in platforms):
+        msgs.append(
+            "warpstream-byoc bills uncompressed bytes written and stored; compression_ratio is 1 (no compression), "
+            "so its write and storage fees are a lower bound if producers compress: set assumptions.compression_ratio"
+        )
+    if any(p.platform == "msk-express" for p in platforms):
+        rf = inputs.assumptions.replication_factor
+        if rf != 3:
+            msgs.append(
+                f"msk-express: replication factor {rf} in the workload is not applied; Express brokers run RF 3"
+            )
+        if inputs.zones != 3:
+            msgs.append(f"msk-express: {inputs.zones} zones in the workload; Express runs on 3 zones, costed so")
     for p in platforms:
         if p.sizing and p.sizing.bound_by == "max_ecku":
             msgs.append(f"{p.platform}: peak needs more eCKU than one cluster allows; split the workload")

@@ -28,6 +28,44 @@ WARPSTREAM_TIERS = ("dev", "fundamentals", "pro")
 # one column of the platform table (exitkit/platforms.yaml says where each figure comes from).
 DEFAULT_LABOR_HOURS = platforms.default_labor_hours()
 
+# Hours in one full-time-equivalent month: 2,087 paid hours a year ÷ 12 (US OPM, "Computing Hourly
+# Rates of Pay Using the 2,087-Hour Divisor", opm.gov pay & leave fact sheet; 5 U.S.C. 5504).
+HOURS_PER_FTE_MONTH = 2087 / 12
+# Discount rate for NPV: 7 %/yr real, OMB Circular A-94 (1992) §8.b base case, "the marginal pretax
+# rate of return on an average investment in the private sector". A company's own WACC replaces it.
+DEFAULT_DISCOUNT_RATE = 0.07
+# exitkit assumption [U]: labour for the move when the workload names none = half an engineer
+# (0.5 FTE) for each dual-run month (cutover runbook, rehearsals, validation; docs/cost-model.md).
+MIGRATION_FTE_SHARE = 0.5
+COMPRESSION_RANGE = (1.0, 100.0)  # uncompressed ÷ compressed bytes; Kafka codecs rarely exceed 10
+
+
+# Plausible ranges of traffic values (issue 15): beyond them a figure is a typo or a unit slip, not a
+# workload. The largest published Kafka deployments run at single-digit GiB/s per cluster.
+# field: (upper bound in SI units, the bound as the user reads it)
+TRAFFIC_BOUNDS: dict[str, tuple[float, str]] = {
+    "write_rate": (100 * 2**30, "below 100 GiB/s"),
+    "write_p95": (100 * 2**30, "below 100 GiB/s"),
+    "write_peak": (100 * 2**30, "below 100 GiB/s"),
+    "fan_out": (1_000, "at most 1,000 (bytes read per byte written)"),
+    "retention": (100 * 365 * 86_400.0, "at most 100 years (36,500d)"),
+    "partitions": (10_000_000, "at most 10,000,000"),
+    "retained": (100 * 2**50, "at most 100 PiB"),
+    "record_size": (2**30, "at most 1 GiB"),
+}
+
+
+def traffic_problem(name: str, value: float | None) -> str | None:
+    """Why a traffic value is implausible ("… out of range; expected …"), or None."""
+    if value is None or name not in TRAFFIC_BOUNDS:
+        return None
+    hi, text = TRAFFIC_BOUNDS[name]
+    if not math.isfinite(value) or value > hi or (name.startswith("write") and value >= hi):
+        unit = {"write": " B/s", "retention": " s", "retained": " B", "record_size": " B"}
+        shown = next((u for k, u in unit.items() if name.startswith(k)), "")
+        return f"{value:g}{shown} is out of range; expected {text}"
+    return None
+
 
 def _check(cond: bool, field_name: str, expected: str, value: object) -> None:
     if not cond:
@@ -59,6 +97,18 @@ class CostTraffic:
     topics: int = 1
 
     def __post_init__(self) -> None:
+        for name, value in (
+            ("write_rate", self.write_bytes_per_s),
+            ("write_peak", self.write_peak_bytes_per_s),
+            ("fan_out", self.fan_out),
+            ("retention", self.retention_s),
+            ("partitions", self.partitions),
+            ("retained", self.retained_bytes),
+            ("record_size", self.avg_record_bytes),
+        ):
+            problem = traffic_problem(name, value) if isinstance(value, int | float) and value >= 0 else None
+            if problem:
+                raise ValueError(f"traffic.{name}: {problem}")
         _check(
             _finite_ge(self.write_bytes_per_s, 0), "traffic.write_rate", "a finite rate >= 0", self.write_bytes_per_s
         )
@@ -74,7 +124,14 @@ class CostTraffic:
         if self.partitions is not None:
             _check(self.partitions >= 1, "traffic.partitions", "an integer >= 1", self.partitions)
         if self.retained_bytes is not None:
-            _check(_finite_ge(self.retained_bytes, 0), "traffic.retained_bytes", "bytes >= 0", self.retained_bytes)
+            _check(_finite_ge(self.retained_bytes, 0), "traffic.retained", "bytes >= 0", self.retained_bytes)
+        else:  # W × R must be a real size: name the field the user wrote, not a derived one
+            _check(
+                math.isfinite(self.write_bytes_per_s * self.retention_s),
+                "traffic.retention",
+                "a retention whose write rate × retention is a finite size",
+                self.retention_s,
+            )
         _check(self.topics >= 1, "traffic.topics", "an integer >= 1", self.topics)
 
     @property
@@ -115,12 +172,29 @@ class CostMigration:
 
     dual_run_months: float = 2.0
     tool: str = "mirrormaker2"
+    labor_hours: float | None = None  # engineer hours for the move; None → MIGRATION_FTE_SHARE FTE × months
 
     def __post_init__(self) -> None:
         _check(self.tool in MIGRATION_TOOLS, "assumptions.migration.tool", f"one of {MIGRATION_TOOLS}", self.tool)
         _check(
-            _finite_ge(self.dual_run_months, 0), "assumptions.migration.dual_run_months", ">= 0", self.dual_run_months
+            _finite_ge(self.dual_run_months, 0) and self.dual_run_months <= 36,
+            "assumptions.migration.dual_run_months",
+            "months in [0, 36]",
+            self.dual_run_months,
         )
+        if self.labor_hours is not None:
+            _check(
+                _finite_ge(self.labor_hours, 0) and self.labor_hours <= 100_000,
+                "assumptions.migration.labor_hours",
+                "hours in [0, 100000]",
+                self.labor_hours,
+            )
+
+    def move_labor_hours(self, hours_per_fte_month: float = HOURS_PER_FTE_MONTH) -> float:
+        """Engineer hours for the move: the workload's figure, else 0.5 FTE × dual-run months."""
+        if self.labor_hours is not None:
+            return float(self.labor_hours)
+        return MIGRATION_FTE_SHARE * self.dual_run_months * hours_per_fte_month
 
 
 @dataclass(frozen=True)
@@ -129,10 +203,31 @@ class CostLabor:
 
     hourly_rate: float = 120.0
     hours_per_month: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    hours_per_fte_month: float = HOURS_PER_FTE_MONTH
 
     def __post_init__(self) -> None:
         if not isinstance(self.hours_per_month, MappingProxyType):
             object.__setattr__(self, "hours_per_month", MappingProxyType(dict(self.hours_per_month)))
+        _check(
+            _finite_ge(self.hourly_rate, 0) and self.hourly_rate < 10_000,
+            "assumptions.labor.hourly_rate",
+            "USD per hour in [0, 10000)",
+            self.hourly_rate,
+        )
+        _check(
+            _finite_ge(self.hours_per_fte_month, 1) and self.hours_per_fte_month <= 744,
+            "assumptions.labor.hours_per_fte_month",
+            "hours in [1, 744]",
+            self.hours_per_fte_month,
+        )
+
+    def given(self, platform: str) -> bool:
+        """True when the workload names the hours for `platform` (else the platform table's default)."""
+        return platform in self.hours_per_month
+
+    def fte(self, platform: str) -> float:
+        """Full-time equivalents: hours per month ÷ hours per FTE-month."""
+        return self.hours(platform) / self.hours_per_fte_month
 
     def hours(self, platform: str) -> float:
         """Hours per month for `platform`: the workload's figure, else the documented default."""
@@ -157,8 +252,10 @@ class CostAssumptions:
       when None; msk-standard tiers only when it is set and shorter than retention.
     - `broker_utilization` 0.5: share of a broker's capacity that peak traffic may use.
     - `month_hours` 730; `growth_per_year` 0.3 (projections only).
-    - `compression_ratio` 1.0: uncompressed/wire bytes, for meters billed on uncompressed bytes
-      (WarpStream) — an exitkit knob, not in the workload file.
+    - `compression_ratio` 1.0: uncompressed ÷ wire (compressed) bytes, for meters billed on
+      uncompressed bytes (WarpStream writes and storage); 1 means "no compression" (a lower bound
+      on those fees when producers compress); bounded to [1, 100].
+    - `discount_rate` 0.07 a year: the cash flow's NPV (OMB Circular A-94 base case).
     - `automq_wal` "s3" (zone routing needs S3 WAL), `warpstream_tier` "fundamentals".
     """
 
@@ -174,6 +271,7 @@ class CostAssumptions:
     migration: CostMigration = field(default_factory=CostMigration)
     labor: CostLabor = field(default_factory=CostLabor)
     compression_ratio: float = 1.0
+    discount_rate: float = DEFAULT_DISCOUNT_RATE
     automq_wal: Literal["s3", "ebs"] = "s3"
     warpstream_tier: Literal["dev", "fundamentals", "pro"] = "fundamentals"
 
@@ -204,7 +302,19 @@ class CostAssumptions:
                 "a duration >= 0",
                 self.local_retention_s,
             )
-        _check(_finite_ge(self.compression_ratio, 1), "assumptions.compression_ratio", ">= 1", self.compression_ratio)
+        lo, hi = COMPRESSION_RANGE
+        _check(
+            _finite_ge(self.compression_ratio, lo) and self.compression_ratio <= hi,
+            "assumptions.compression_ratio",
+            f"a ratio in [{lo:g}, {hi:g}] (uncompressed ÷ compressed bytes)",
+            self.compression_ratio,
+        )
+        _check(
+            _finite_ge(self.discount_rate, 0) and self.discount_rate <= 1,
+            "assumptions.discount_rate",
+            "a yearly rate in [0, 1]",
+            self.discount_rate,
+        )
         _check(self.automq_wal in AUTOMQ_WALS, "assumptions.automq_wal", f"one of {AUTOMQ_WALS}", self.automq_wal)
         _check(
             self.warpstream_tier in WARPSTREAM_TIERS,

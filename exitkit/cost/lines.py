@@ -22,6 +22,8 @@ class CostLine:
 
     `monthly_usd` = quantity × unit_price; for migration lines it is the one-time amount.
     Abnormal lines are amortized per month from events per year (`note` says how).
+    `unpriced` marks a line whose catalog price is a placeholder (no published rate, not
+    overridden): its `monthly_usd` is 0 but the real amount is unknown ("needs quote").
     """
 
     state: State
@@ -35,9 +37,11 @@ class CostLine:
     source: str
     price_key: str | None
     note: str = ""
+    unpriced: bool = False
+    region: str | None = None  # the region of the catalog price used (None: not a catalog price)
 
     def to_dict(self) -> dict:
-        """The documented line fields (docs/cost-model.md) plus `price_key` and `note`."""
+        """The documented line fields (docs/cost-model.md) plus `price_key`, `note` and `region`."""
         return asdict(self)
 
 
@@ -76,6 +80,8 @@ class Lines:
                 source=self.catalog.source(key, payee),
                 price_key=key,
                 note=note,
+                unpriced=self.catalog.is_unpriced(key),
+                region=self.catalog.get(key).region,
             )
         )
 

@@ -1,11 +1,16 @@
-"""One-time migration lines (state `migration`): dual run, the replication tool, the bytes it moves.
+"""One-time migration lines (state `migration`): only what the move adds.
 
-The migration window costs, for `dual_run_months`:
-- both platforms' steady monthly cost (source and target run side by side);
-- the replication tool: MirrorMaker 2 workers on EC2, MSK Replicator, or Cluster Linking;
-- the bytes moved M = D (initial copy of retention) + W × window seconds (ongoing sync), billed
-  as the tool's per-GiB price, the cross-AZ legs of MirrorMaker 2, the source's egress meter
-  and, for the initial copy, the target's ingress meter.
+For `dual_run_months` the source keeps running beside the target. The target's own run is not
+a migration line: it is counted once, in the cash flow (`exitkit.cost.cash_flow`), from the
+month it starts. The one-time lines are:
+- the source platform's steady cost for the dual-run months (the extra months it is kept);
+- the replication tool: MirrorMaker 2 workers on EC2, MSK Replicator, Cluster Linking, or
+  AutoMQ Kafka Linking (built into the AutoMQ brokers: no tool fee, only the bytes it pulls);
+- the bytes moved M = D (initial copy of retention: the backfill) + W × window seconds (ongoing
+  sync), billed as the tool's per-GiB price, the cross-AZ legs, the source's egress meter and,
+  for the initial copy, the target's ingress meter (× compression ratio where the target bills
+  uncompressed bytes);
+- engineer hours for the move × the labour rate.
 `monthly_usd` of a migration line is its one-time amount.
 """
 
@@ -27,11 +32,14 @@ def moved_gib(ctx: Ctx) -> float:
     return ctx.retained_gib + ctx.written_gib * months
 
 
-def migration_lines(ctx: Ctx, target: str, source_steady_usd: float | None, target_steady_usd: float) -> list[CostLine]:
+def migration_lines(
+    ctx: Ctx, target: str, source_steady_usd: float | None, target_steady_usd: float | None = None
+) -> list[CostLine]:
     """Lines for moving the workload from `ctx.inputs.source_platform` to `target`.
 
     No lines when the source is unknown or is the target itself. `source_steady_usd` is None when
-    the source platform has no model (its dual-run line is then omitted).
+    the source platform has no model (its dual-run line is then omitted). `target_steady_usd` is
+    accepted for compatibility and unused: the target's run is not a one-time cost.
     """
     src = ctx.inputs.source_platform
     if not src or src == target:
@@ -52,16 +60,6 @@ def migration_lines(ctx: Ctx, target: str, source_steady_usd: float | None, targ
             s.payee,  # type: ignore[arg-type]
             f"exitkit model of {src}, steady state",
         )
-    out.add_derived(
-        "migration",
-        "compute",
-        f"Dual run: target platform steady cost ({target})",
-        months,
-        "months",
-        target_steady_usd,
-        tgt.payee,  # type: ignore[arg-type]
-        f"exitkit model of {target}, steady state",
-    )
     gib = moved_gib(ctx)
     note = f"{ctx.retained_gib:,.1f} GiB retained + {months:g} months × {ctx.written_gib:,.1f} GiB written"
     hours = ctx.month_hours * months
@@ -100,6 +98,19 @@ def migration_lines(ctx: Ctx, target: str, source_steady_usd: float | None, targ
             "cloud",
             note=note,
         )
+    elif mig.tool == "automq-linking":
+        # runs inside the AutoMQ brokers (no worker fleet, no tool fee); the brokers fetch from the
+        # source leaders, which sit in another zone with (Z−1)/Z; the write side goes to S3 (free)
+        out.add(
+            "migration",
+            "cross_zone",
+            "Cross-AZ transfer (Kafka Linking fetch from source)",
+            gib * ctx.cross_share,
+            "GiB",
+            "aws.cross_az_per_gib",
+            "cloud",
+            note=note,
+        )
     else:  # cluster-linking
         out.add(
             "migration",
@@ -133,13 +144,33 @@ def migration_lines(ctx: Ctx, target: str, source_steady_usd: float | None, targ
             note=note,  # type: ignore[arg-type]
         )
     if tgt.ingress_key:
+        # a meter on uncompressed bytes (WarpStream) sees the copy × the compression ratio
+        cr = ctx.inputs.assumptions.compression_ratio if "uncompressed" in ctx.catalog.get(tgt.ingress_key).unit else 1
         out.add(
             "migration",
             "producer_ingress",
             f"Target ingress, initial copy ({target})",
-            ctx.retained_gib,
+            ctx.retained_gib * cr,
             "GiB",
             tgt.ingress_key,
             tgt.payee,  # type: ignore[arg-type]
+            note="" if cr == 1 else f"{ctx.retained_gib:,.1f} GiB × compression ratio {cr:g}",
         )
+    lab = ctx.inputs.assumptions.labor
+    hours = mig.move_labor_hours(lab.hours_per_fte_month)
+    given = mig.labor_hours is not None
+    out.add_derived(
+        "migration",
+        "labor",
+        "Engineer hours for the move",
+        hours,
+        "hours",
+        lab.hourly_rate,
+        "internal",
+        "workload assumptions.migration.labor_hours"
+        if given
+        else "exitkit default assumption [U]: 0.5 FTE × dual-run months (FTE-month = 2,087 h ÷ 12, US OPM)",
+        price_key="assumptions.labor.hourly_rate",
+        note="" if given else f"0.5 × {months:g} months × {lab.hours_per_fte_month:.1f} h",
+    )
     return out.lines

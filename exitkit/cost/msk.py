@@ -73,6 +73,7 @@ def _standard_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
         "hours",
         f"msk.standard.hourly.{s.instance}",
         "cloud",
+        note=_sizing_note(s),
     )
     out.add(
         "steady",
@@ -108,20 +109,41 @@ def msk_standard(inputs: CostInputs, catalog: Catalog) -> Estimate:
 # ------------------------------------------------------------------ msk-express
 
 
+EXPRESS_RF = 3  # Express brokers replicate 3 ways over 3 AZs; the workload's RF is not applied
+EXPRESS_ZONES = 3
+
+
+def _express_ctx(inputs: CostInputs, catalog: Catalog) -> Ctx:
+    """The workload as Express runs it: RF 3 on 3 zones whatever the workload says (a warning says so)."""
+    return replace(Ctx.of(inputs, catalog), rf=EXPRESS_RF, zones=EXPRESS_ZONES)
+
+
 def _size_express(ctx: Ctx, instance: str) -> Sizing:
-    """Express: ingress capacity per broker, egress = 2.5 × ingress (AWS MSK sizing script, github.com/aws/agent-toolkit-for-aws skills/specialized-skills/analytics-skills/managing-amazon-msk/scripts/msk_sizing.py)."""
+    """Express brokers by every published per-broker limit (AWS MSK sizing script, github.com/aws/agent-toolkit-for-aws
+    skills/specialized-skills/analytics-skills/managing-amazon-msk/scripts/msk_sizing.py; Amazon MSK Developer Guide,
+    Express broker quotas): ingress, egress = 2.5 × ingress, and partition replicas (partitions × 3)
+    against the recommended and the maximum partitions per broker; 3 zones, multiples of 3."""
     c = ctx.catalog
     ing = c.value(f"msk.express.ingress_mibps.{instance}")
     egr = ing * c.value("msk.express.egress_ratio")
     zone_loss = ctx.zones / (ctx.zones - 1) if ctx.zones > 1 else 1.0
     p, w, u, f = ctx.p / MIB, ctx.w / MIB, ctx.utilization, ctx.fan_out
+    replicas = ctx.partitions * EXPRESS_RF
     needs = {
         "ingress_peak": p / (ing * u),
         "egress_peak": p * f / (egr * u),
         "egress_zone_loss": w * f * zone_loss / egr,
+        "partitions_recommended": replicas / c.value(f"msk.express.recommended_partitions.{instance}"),
+        "partitions_max": replicas / c.value(f"msk.express.max_partitions.{instance}"),
     }
-    # Express runs RF 3 over 3 AZs only: at least 3 brokers, in multiples of 3.
-    return size_units("brokers", instance, needs, minimum=3, multiple=3)
+    return size_units("brokers", instance, needs, minimum=EXPRESS_ZONES, multiple=EXPRESS_ZONES)
+
+
+def _sizing_note(s: Sizing) -> str:
+    """The binding constraint of a broker count, for the broker-hours line."""
+    if s.bound_by == "minimum":
+        return f"{s.units} brokers: the minimum (one per zone, at least RF)"
+    return f"{s.units} brokers, bound by {s.bound_by} (needs {s.needs[s.bound_by]:,.2f} before rounding)"
 
 
 def _express_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
@@ -134,6 +156,7 @@ def _express_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
         "hours",
         f"msk.express.hourly.{s.instance}",
         "cloud",
+        note=_sizing_note(s),
     )
     out.add(
         "steady", "storage", "Express storage", ctx.retained_gib, "GiB-months", "msk.express.storage_gib_month", "cloud"
@@ -158,7 +181,7 @@ def _express_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
 @register("msk-express", ingress_key="msk.express.write_per_gib")
 def msk_express(inputs: CostInputs, catalog: Catalog) -> Estimate:
     """MSK Express brokers: storage is pay-as-you-go on D (one copy) plus a per-GiB write charge."""
-    ctx = Ctx.of(inputs, catalog)
+    ctx = _express_ctx(inputs, catalog)
     sizing, lines = provisioned(ctx, catalog.variants("msk.express.hourly."), _size_express, _express_lines)
     return Estimate(lines, sizing)
 

@@ -4,7 +4,9 @@
     ingest_demo(Path("exports"), "demo.duckdb")
 
 Layout: `<out>/<cluster>/<part>/...`, one folder per cluster so each ingests with its own
-`--cluster`; `<out>/truth.json` holds the per-topic truth (see `estate.TRUTH_RULES`).
+`--cluster`; `<out>/bills/` a month of bills for the three clusters (`exitkit.demo.bills`,
+ingested with `--cluster-tag kafka-cluster`); `<out>/truth.json` holds the per-topic truth
+(see `estate.TRUTH_RULES`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from exitkit.bill.paths import Attribution
+from exitkit.demo.bills import CLUSTER_TAG, write_bills
 from exitkit.demo.cli_outputs import write_cli
 from exitkit.demo.estate import CLUSTERS, Estate, Truth, build_estate, compute_truth
 from exitkit.demo.writers import (
@@ -101,6 +105,9 @@ def generate(out_dir: Path, seed: int = 7) -> Truth:
         if root.exists():
             shutil.rmtree(root)
         _write_cluster(estate, root, cluster)
+    if (out_dir / "bills").exists():
+        shutil.rmtree(out_dir / "bills")
+    write_bills(out_dir / "bills")
     truth = compute_truth(estate)
     write_text(out_dir / "truth.json", truth.to_json())
     return truth
@@ -113,8 +120,10 @@ def ingest_demo(
     clusters: tuple[str, ...] = DEMO_CLUSTERS,
     parts: tuple[str, ...] | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    bills: bool = True,
 ) -> list:
-    """Ingest each cluster folder with its cluster name (one `exitkit.ingest.ingest` call per cluster).
+    """Ingest each cluster folder with its cluster name (one `exitkit.ingest.ingest` call per cluster),
+    then the bills folder (when `bills` and it exists) with the demo's cluster tag.
 
     `parts` limits the sub-folders (e.g. `("cloudwatch",)`); returns every FileReport.
     """
@@ -124,4 +133,7 @@ def ingest_demo(
         paths = [p for p in paths if p.exists()]
         if paths:
             reports += ingest(paths, db, cluster=cluster, con=con, progress=False)
+    bill_dir = Path(out_dir) / "bills"
+    if bills and parts is None and bill_dir.is_dir():
+        reports += ingest([bill_dir], db, con=con, progress=False, bill=Attribution(tag=CLUSTER_TAG))
     return reports

@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from exitkit import store
+from exitkit.bill.paths import Attribution
 from exitkit.errors import BadExport, ExitkitError, IngestFailed, shown_path
 from exitkit.ingest import readers as reader_list
 from exitkit.ingest.base import SNIFF_BYTES, Reader, ReadResult, Source, max_decompressed, read_bytes
@@ -105,15 +106,16 @@ def read_file(
     metric: str | None = None,
     fmt: str | None = None,
     group: str | None = None,
+    bill: Attribution | None = None,
 ) -> tuple[str, Reader, ReadResult]:
     """Read one file into canonical form without touching the store: (sha256, reader, result)."""
 
     def check_head(head: bytes) -> None:  # an unknown format is refused before the rest is inflated
         if fmt is None and head.strip():
-            sniff(Source(path=path, data=head, cluster=cluster, metric=metric, group=group))
+            sniff(Source(path=path, data=head, cluster=cluster, metric=metric, group=group, bill=bill))
 
     data = read_bytes(path, check_head)
-    source = Source(path=path, data=data, cluster=cluster, metric=metric, group=group)
+    source = Source(path=path, data=data, cluster=cluster, metric=metric, group=group, bill=bill)
     reader = sniff(source, fmt)
     try:
         result = reader.read(source)
@@ -135,6 +137,7 @@ def ingest(
     progress: bool | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
     group: str | None = None,
+    bill: Attribution | None = None,
 ) -> list[FileReport]:
     """Load files into the store in one transaction; raise `IngestFailed` (store unchanged) on any bad file."""
     errors: list[BadExport] = []
@@ -168,12 +171,13 @@ def ingest(
             disable=not progress if progress is not None else None,
             leave=False,
         )
-        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt, group=group):
+        for f, outcome in _read_ahead(files, cluster=cluster, metric=metric, fmt=fmt, group=group, bill=bill):
             bar.update()
             if isinstance(outcome, BadExport):
                 errors.append(outcome)
                 continue
             if errors:
+                outcome[2].cleanup()
                 continue  # keep reading to report every bad file; nothing will be kept
             sha, reader, result = outcome
             rep = _summarize(f, reader, result)
@@ -193,7 +197,10 @@ def ingest(
                         BadExport(f, f"cannot store its rows ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})")
                     )
                     continue
+                finally:
+                    result.cleanup()
                 next_id += 1
+            result.cleanup()
             reports.append(rep)
         bar.close()
         if errors:
@@ -225,13 +232,19 @@ READ_AHEAD = 2
 
 
 def _read_ahead(
-    files: list[Path], *, cluster: str | None, metric: str | None, fmt: str | None, group: str | None = None
+    files: list[Path],
+    *,
+    cluster: str | None,
+    metric: str | None,
+    fmt: str | None,
+    group: str | None = None,
+    bill: Attribution | None = None,
 ) -> Iterator[tuple[Path, tuple[str, Reader, ReadResult] | BadExport]]:
     """(file, read_file(file) or its BadExport) for every file, in order, reading up to READ_AHEAD ahead."""
 
     def one(f: Path) -> tuple[str, Reader, ReadResult] | BadExport:
         try:
-            return read_file(f, cluster=cluster, metric=metric, fmt=fmt, group=group)
+            return read_file(f, cluster=cluster, metric=metric, fmt=fmt, group=group, bill=bill)
         except BadExport as exc:
             return exc.with_traceback(None)  # its frames would keep the file's bytes alive
 
@@ -284,6 +297,11 @@ def _insert(con: duckdb.DuckDBPyConnection, source_id: int, path: Path, sha: str
     for table, _snap in result.snapshots.items():
         if len(_snap):
             con.execute(f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM _snap', [source_id])
+    for table, (file, n) in result.files.items():
+        if n:
+            con.execute(
+                f'INSERT INTO "{table}" BY NAME SELECT ? AS source_id, * FROM read_parquet(?)', [source_id, str(file)]
+            )
 
 
 # Points of a file loaded in this call against the same series and interval of any file loaded
@@ -332,7 +350,7 @@ def _summarize(path: Path, reader: Reader, result: ReadResult) -> FileReport:
         path=shown_path(path), format=reader.name, status="loaded", rows=result.rows, notes=list(result.notes)
     )
     frames = [df for df in [result.points, *result.snapshots.values()] if df is not None and len(df)]
-    clusters: set[str] = {result.cluster} if result.cluster else set()
+    clusters: set[str] = ({result.cluster} if result.cluster else set()) | set(result.clusters)
     topics: set[str] = set()
     for df in frames:
         if "cluster" in df:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from exitkit.bill.paths import Attribution
 from exitkit.errors import BadExport, ExitkitError
 from exitkit.units import parse_bytes
 
@@ -122,6 +123,7 @@ class Source:
     cluster: str | None = None  # --cluster: used only where the content does not say
     metric: str | None = None  # --metric: used only where the content does not say
     group: str | None = None  # --group: used only where the content does not say (old consumer-groups)
+    bill: Attribution | None = None  # --cluster-tag / --cluster-map: how bill lines find their cluster
 
     def text(self) -> str:
         """The content as text: UTF-8, BOM stripped. Bad bytes are a `BadExport`."""
@@ -145,11 +147,24 @@ class ReadResult:
     cluster: str | None = None  # the cluster the file is about, for `sources.cluster`
     notes: list[str] = field(default_factory=list)  # shown in the ingest summary
     skip: bool = False  # a companion file (e.g. a saved request) that holds no data itself
+    # Rows too many for pandas, handed over as a Parquet file the reader wrote with DuckDB:
+    # table -> (file, rows). The ingest inserts them straight from the file, then `cleanup()`.
+    files: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    clusters: list[str] = field(default_factory=list)  # clusters of rows held in `files`
 
     @property
     def rows(self) -> int:
         n = 0 if self.points is None else len(self.points)
-        return n + sum(len(df) for df in self.snapshots.values())
+        return n + sum(len(df) for df in self.snapshots.values()) + sum(k for _, k in self.files.values())
+
+    def cleanup(self) -> None:
+        """Remove the reader's temporary `files` (after they were inserted, or when nothing is kept)."""
+        for path, _ in self.files.values():
+            path.unlink(missing_ok=True)
+            try:
+                path.parent.rmdir()
+            except OSError:
+                pass  # not empty or not ours: left as it is
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Each reader module defines one `READER`. Order matters only where two sniffers could both say
 yes; every sniffer here looks for a marker of its own format, so the list is grouped by source
-(CloudWatch, collector manifests, Confluent, Kafka CLI and Admin API outputs, MirrorMaker 2,
+(bills, CloudWatch, collector manifests, Confluent, Kafka CLI and Admin API outputs, MirrorMaker 2,
 Prometheus).
 Adding a format: write its module and add it to this list.
 """
@@ -10,6 +10,10 @@ Adding a format: write its module and add it to this list.
 from __future__ import annotations
 
 from exitkit.ingest import (
+    bill_confluent,
+    bill_cost_explorer,
+    bill_cur,
+    bill_focus,
     cloudwatch,
     collect_manifest,
     confluent_export,
@@ -28,6 +32,11 @@ from exitkit.ingest import (
 from exitkit.ingest.base import Reader
 
 READERS: tuple[Reader, ...] = (
+    bill_focus.READER,
+    bill_cur.READER,
+    bill_cur.READER2,
+    bill_cost_explorer.READER,
+    bill_confluent.READER,
     cloudwatch.READER,
     collect_manifest.READER,
     confluent_export.READER,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from exitkit import store
 from exitkit.cost import get_platform
-from exitkit.cost.adapter import totals_frame
+from exitkit.cost.adapter import quoted_frame, totals_frame
 from exitkit.demo import generate, ingest_demo
 from exitkit.errors import StoreError
 from exitkit.ingest import ingest
@@ -248,6 +248,11 @@ def _fmt_or_dash(fn: Callable) -> Callable:
     return lambda v: fn(float(v)) if _known(v) else "—"
 
 
+def _quote_or(fn: Callable) -> Callable:
+    """Text such as "needs quote" as it is; numbers through `fn`."""
+    return lambda v: v if isinstance(v, str) else fn(v)
+
+
 PROFILE_FORMATS: dict[str, Callable] = {
     "write_bytes_per_s_mean": _fmt_or_dash(human_rate),
     "write_bytes_per_s_p95": _fmt_or_dash(human_rate),
@@ -354,12 +359,13 @@ def totals_html(rows: Iterable[Mapping], caption: str = "") -> str:
 def totals_table(result) -> pd.io.formats.style.Styler:
     """`exitkit.cost.adapter.totals_frame` of a `CostResult` with USD formats (today's platform marked)."""
 
-    df = totals_frame(result)
-    df["name"] = [n + (" (today)" if t else "") for n, t in zip(df["name"], df["today"], strict=True)]
-    df = df.drop(columns=["today"])
     labels = {"platform": "Platform", "name": "Name", "steady_usd": "Steady / month", "abnormal_usd": "Abnormal / month",
               "total_usd": "Total / month", "migration_usd": "One-time migration"}  # fmt: skip
-    money = {labels[c]: _fmt_or_dash(usd) for c in df.columns if c.endswith("_usd")}
+    # an amount resting on an unpriced line reads "needs quote" (issue 15), never a silent 0
+    df = quoted_frame(totals_frame(result))[["platform", "name", "today", *list(labels)[2:]]]
+    df["name"] = [n + (" (today)" if t else "") for n, t in zip(df["name"], df["today"], strict=True)]
+    df = df.drop(columns=["today"])
+    money = {labels[c]: _quote_or(_fmt_or_dash(usd)) for c in df.columns if c.endswith("_usd")}
     return df.rename(columns=labels).style.format(money).hide(axis="index")
 
 

@@ -90,7 +90,8 @@ def contract_rehearsal(
 def cost_model(
     cost_result, source_platform: str, candidate: str, unpriced: dict[str, list[str]] | None = None
 ) -> GateResult:
-    """The candidate is cheaper per month (steady + abnormal) than today, by the cost model.
+    """The candidate is cheaper per month (steady + abnormal) than today, by the cost model, and
+    (when the result carries the migration cash flow) the move pays back within its horizon.
 
     A candidate whose lines include unpriced catalog keys has a lower-bound total: it cannot
     pass on that number (no_evidence), though a lower bound already above today still fails.
@@ -108,11 +109,15 @@ def cost_model(
         return GateResult(
             "no_evidence", f"the cost result has no model of today's platform {source_platform}: nothing to compare"
         )
-    saving = today.total_usd - cand.total_usd
+    # today on the workload's baseline: the allocated bill when one covers it, else the model
+    today_usd = cost_result.today_usd() if hasattr(cost_result, "today_usd") else today.total_usd
+    actual = getattr(cost_result, "baseline", "modelled") == "actual"
+    saving = today_usd - cand.total_usd
     mig = cand.migration_usd
     evidence = [
         f"{candidate}: {cand.total_usd:,.0f} USD/month (steady {cand.steady_usd:,.0f} + abnormal {cand.abnormal_usd:,.0f})",
-        f"today ({source_platform}): {today.total_usd:,.0f} USD/month",
+        f"today ({source_platform}): {today_usd:,.0f} USD/month"
+        + (f", actual bill (modelled {today.total_usd:,.0f})" if actual else ", modelled"),
         f"one-time migration {mig:,.0f} USD",
     ] + [f"warning: {w}" for w in getattr(cost_result, "warnings", [])]
     if unpriced.get(candidate) and saving > 0:
@@ -120,7 +125,7 @@ def cost_model(
         return GateResult(
             "no_evidence", f"{candidate}'s total is a lower bound: unpriced catalog keys {keys}", evidence
         )
-    if unpriced.get(source_platform) and saving <= 0:
+    if unpriced.get(source_platform) and saving <= 0 and not actual:
         keys = ", ".join(unpriced[source_platform])
         return GateResult(
             "no_evidence",
@@ -128,12 +133,23 @@ def cost_model(
             evidence,
         )
     if saving > 0:
-        payback = mig / saving if saving else float("inf")
+        cf = getattr(cost_result, "cash_flows", {}).get(candidate)
+        share = f"saves {saving:,.0f} USD/month ({saving / today_usd:.0%} of today)"
+        if cf is None:
+            return GateResult("pass", f"{share}; migration pays back in {mig / saving:.1f} months", evidence)
+        if cf.incomplete:
+            keys = ", ".join(cf.missing_prices)
+            return GateResult("no_evidence", f"{share}, but the cash flow needs a quote for {keys}", evidence)
+        # the month-by-month cash flow (dual run, growth): a saving the move never earns back is no pass
+        if cf.payback_month is None:
+            return GateResult(
+                "fail",
+                f"{share}, but the one-time migration ({mig:,.0f} USD) never pays back within the dual run "
+                f"+ 36 months of the cash flow",
+                evidence,
+            )
         return GateResult(
-            "pass",
-            f"saves {saving:,.0f} USD/month ({saving / today.total_usd:.0%} of today); "
-            f"migration pays back in {payback:.1f} months",
-            evidence,
+            "pass", f"{share}; migration pays back in month {cf.payback_month} of the cash flow", evidence
         )
     return GateResult("fail", f"not cheaper: costs {-saving:,.0f} USD/month more than today", evidence)
 

@@ -12,11 +12,19 @@ Workloads change the catalog with one flat map (`prices:` in the workload file):
   `{discount.vendor: 0.2}` takes 20% off every line paid to the vendor. Discounts live in the
   catalog, not in the models, and are applied where a line's unit price is looked up, so every
   line still shows the unit price actually paid and its source says which discount applied.
+
+Regions: the catalog files hold one value per key (the entry's `region`, mostly us-east-1). The
+regional table `regional/regions.yaml` (outside the `*.yaml` glob) holds AWS's list price of a key in
+other regions, each with its source. `load_catalog(region=R)` replaces each key that has an R value
+with it (value, source, date and `region`); a key without one keeps its catalog value and region, so
+the cost warnings can name it as `(key, catalog region)`. An entry whose `region` is `global` is the
+same everywhere (e.g. a "no charge" rule) and never needs a regional value.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -34,6 +42,9 @@ if TYPE_CHECKING:  # pandas only for rendering, never in the cost hot path
     import pandas as pd
 
 PRICES_DIR = Path(__file__).parent
+REGIONAL_FILE = PRICES_DIR / "regional" / "regions.yaml"
+GLOBAL_REGION = "global"  # an entry's region when the price is the same in every region
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$"  # an AWS region code such as eu-west-1
 PAYEES = platforms.PAYEES
 DISCOUNT_PREFIX = "discount."
 UNPRICED = "UNPRICED"  # marker in a note: value 0 until the workload overrides it
@@ -42,8 +53,10 @@ __all__ = [
     "PAYEES",
     "Catalog",
     "Price",
+    "RegionalPrices",
     "catalog_frame",
     "load_catalog",
+    "load_regional",
 ]
 
 
@@ -74,6 +87,10 @@ class Price(BaseModel):
         """True for placeholders whose real rate was not found (value 0 until overridden)."""
         return bool(self.note and self.note.startswith(UNPRICED))
 
+    def applies_to(self, region: str) -> bool:
+        """True when this entry is the list price for `region` (its own region, or `global`)."""
+        return self.region in (region, GLOBAL_REGION)
+
 
 class _PriceFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -88,6 +105,8 @@ class Catalog:
     prices: Mapping[str, Price]
     discounts: Mapping[str, float] = field(default_factory=dict)
     overridden: frozenset[str] = frozenset()
+    region: str | None = None  # the region asked of load_catalog (None: catalog values as filed)
+    notes: tuple[str, ...] = ()  # what a reader must know about the catalog (e.g. an unknown region)
     # memo of derived lookups (unit price, source text, variants): the catalog never changes
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -124,6 +143,10 @@ class Catalog:
             text += f"; less {d:.0%} negotiated {payee} discount"
         return text
 
+    def is_unpriced(self, key: str) -> bool:
+        """True when `key` is a placeholder price (no published rate) that no override has replaced."""
+        return self.get(key).unpriced and key not in self.overridden
+
     def variants(self, prefix: str) -> list[str]:
         """Names after `prefix` for keys that start with it, in catalog order.
 
@@ -139,8 +162,9 @@ class Catalog:
     def with_overrides(self, overrides: Mapping[str, object] | None, where: str = "workload prices") -> Catalog:
         """A new catalog with `{key: value}` overrides and `{discount.<payee>: share}` applied.
 
-        Negative, NaN/Inf, non-numeric values and unknown keys raise BadPrice with one line
-        naming the key; a discount must be in [0, 1).
+        Any value `override_problem` objects to (non-numeric, non-finite, negative, out of its
+        plausible range, 0 for a key the catalog prices above 0, an unknown key) raises BadPrice
+        with one line naming the key; a discount must be in [0, 1).
         """
         if not overrides:
             return self
@@ -148,17 +172,13 @@ class Catalog:
         discounts = dict(self.discounts)
         overridden = set(self.overridden)
         for key, raw in overrides.items():
-            value = _override_number(key, raw, where)
+            problem = self.override_problem(key, raw)
+            if problem:
+                raise BadPrice(f"{where}: {key}: {problem}")
+            value = float(raw)  # type: ignore[arg-type]  # checked above
             if key.startswith(DISCOUNT_PREFIX):
-                payee = key[len(DISCOUNT_PREFIX) :]
-                if payee not in PAYEES:
-                    raise BadPrice(f"{where}: {key}: unknown payee {payee!r}; use one of {', '.join(PAYEES)}")
-                if value >= 1:
-                    raise BadPrice(f"{where}: {key}: a discount is a share in [0, 1), got {value!r}")
-                discounts[payee] = value
+                discounts[key[len(DISCOUNT_PREFIX) :]] = value
                 continue
-            if key not in prices:
-                raise BadPrice(f"{where}: unknown price key {key!r}; run `exitkit prices` for the list")
             old = prices[key]
             prices[key] = old.model_copy(
                 update={
@@ -170,19 +190,101 @@ class Catalog:
             overridden.add(key)
         return replace(self, prices=prices, discounts=discounts, overridden=frozenset(overridden))
 
+    def override_problem(self, key: str, raw: object) -> str | None:
+        """What is wrong with overriding `key` by `raw` (None: nothing). The plausible ranges:
+        a price below 1,000 USD per unit (a monthly plan fee, unit USD/month: below 1,000,000);
+        a limit above 0 and below 10⁹; a factor above 0 and below 1,000; a discount in [0, 1)."""
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            return f"expected a number, got {raw!r}"
+        value = float(raw)
+        if not math.isfinite(value):
+            return f"expected a finite number, got {raw!r}"
+        if key.startswith(DISCOUNT_PREFIX):
+            payee = key[len(DISCOUNT_PREFIX) :]
+            if payee not in PAYEES:
+                return f"unknown payee {payee!r}; use one of {', '.join(PAYEES)}"
+            if not 0 <= value < 1:
+                return f"a discount is a share in [0, 1), got {raw!r}"
+            return None
+        if key not in self.prices:
+            return f"unknown price key {key!r}; run `exitkit prices` for the list"
+        if value < 0:
+            return f"a price cannot be negative, got {raw!r}"
+        old = self.prices[key]
+        lo, hi, what = override_range(old)
+        if value == 0 and old.value > 0:
+            return (
+                f"0 is out of range; the catalog prices {key} at {old.value:g} {old.unit}, so an override "
+                "must be > 0 (0 is accepted only for keys the catalog prices at 0)"
+            )
+        if value != 0 and not lo <= value < hi:
+            return f"{raw!r} is out of range; expected {what}"
+        return None
+
     def __len__(self) -> int:
         return len(self.prices)
 
+    def for_region(self, region: str, regional: RegionalPrices) -> Catalog:
+        """A new catalog with `region`'s list prices where the regional table has them.
 
-def _override_number(key: str, raw: object, where: str) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise BadPrice(f"{where}: {key}: expected a number, got {raw!r}")
-    value = float(raw)
-    if math.isnan(value) or math.isinf(value):
-        raise BadPrice(f"{where}: {key}: expected a finite number, got {raw!r}")
-    if value < 0:
-        raise BadPrice(f"{where}: {key}: a price cannot be negative, got {raw!r}")
-    return value
+        Keys without a value for `region` keep the catalog's (its `region` says which);
+        `other_region_keys` names them. A region the table does not know at all is noted.
+        """
+        prices = dict(self.prices)
+        notes = list(self.notes)
+        table = regional.by_region.get(region)
+        if table is None:
+            notes.append(
+                f"region {region!r} has no regional price table (known: {', '.join(regional.regions())}); "
+                "every price is the catalog's, for the region each price names"
+            )
+            table = {}
+        for key, rp in table.items():
+            old = prices.get(key)
+            if old is None or old.applies_to(region):
+                continue  # the catalog is the source of record for its own region
+            src = regional.sources[rp.ref]
+            prices[key] = old.model_copy(
+                update={
+                    "value": rp.value,
+                    "region": region,
+                    "source": f"{src.source}, {rp.item}",
+                    "as_of": src.as_of,
+                    "note": f"[P] {region} list price (catalog {old.region}: {old.value:g})",
+                }
+            )
+        return replace(self, prices=prices, region=region, notes=tuple(notes))
+
+    def other_region_keys(self, keys: Iterable[str], region: str) -> list[tuple[str, str]]:
+        """(key, catalog region) for each price among `keys` that is not `region`'s list price.
+
+        Limits and factors (capacities, ratios) do not vary by region; an overridden price is the
+        workload's own figure. Neither is reported.
+        """
+        out = []
+        for k in sorted(set(keys)):
+            p = self.prices.get(k)
+            if p is None or p.kind != "price" or k in self.overridden or p.applies_to(region):
+                continue
+            out.append((k, p.region))
+        return out
+
+
+PRICE_MAX_USD = 1_000.0  # per unit (GiB, hour, request, ...): the catalog's largest unit price is $13/h
+PLAN_MAX_USD = 1_000_000.0  # per month, for a plan fee (unit USD/month)
+LIMIT_MAX = 1e9
+FACTOR_MAX = 1_000.0
+
+
+def override_range(price: Price) -> tuple[float, float, str]:
+    """(low, high, text) of a plausible value for an override of `price` (high excluded)."""
+    if price.kind == "limit":
+        return 0.0, LIMIT_MAX, f"a limit above 0 and below {LIMIT_MAX:,.0f} {price.unit}"
+    if price.kind == "factor":
+        return 0.0, FACTOR_MAX, f"a factor above 0 and below {FACTOR_MAX:,.0f} ({price.unit})"
+    if price.unit.strip().lower() == "usd/month":
+        return 0.0, PLAN_MAX_USD, f"a monthly fee below {PLAN_MAX_USD:,.0f} USD/month"
+    return 0.0, PRICE_MAX_USD, f"a price below {PRICE_MAX_USD:,.0f} USD per unit ({price.unit})"
 
 
 def _load_file(path: Path) -> list[Price]:
@@ -215,8 +317,11 @@ def _first_error(exc: ValidationError) -> str:
 def load_catalog(
     paths: Iterable[Path] | None = None,
     overrides: Mapping[str, object] | None = None,
+    region: str | None = None,
+    regional_path: Path | None = None,
 ) -> Catalog:
-    """Load the packaged `*.yaml` price files (or `paths`), then apply workload `overrides`.
+    """Load the packaged `*.yaml` price files (or `paths`), then `region`'s list prices (when given,
+    from the regional table), then workload `overrides`.
 
     A key defined twice (in one file or across files) is a BadPrice naming both files.
     """
@@ -229,7 +334,90 @@ def load_catalog(
                 raise BadPrice(f"{path}: {p.key}: key already defined in {origin[p.key]}")
             prices[p.key] = p
             origin[p.key] = path
-    return Catalog(prices=prices).with_overrides(overrides)
+    catalog = Catalog(prices=prices)
+    if region is not None:
+        # keys are checked against the packaged catalog; a custom catalog may hold fewer keys
+        catalog = catalog.for_region(region, load_regional(regional_path, prices if paths is None else None))
+    return catalog.with_overrides(overrides)
+
+
+class _RegionalSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str = Field(min_length=1)
+    as_of: date
+
+
+class RegionalPrice(BaseModel):
+    """One (key, region) list price: the value and the line of its source it was read from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    value: float
+    ref: str = Field(min_length=1)
+    item: str = Field(min_length=1)
+
+    @field_validator("value")
+    @classmethod
+    def _finite_non_negative(cls, v: float) -> float:
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(f"value must be a finite number >= 0, got {v!r}")
+        return v
+
+
+class _RegionalFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sources: dict[str, _RegionalSource]
+    regions: dict[str, list[dict]]
+
+
+@dataclass(frozen=True)
+class RegionalPrices:
+    """The regional table: sources by id and, per region code, prices by key."""
+
+    sources: Mapping[str, _RegionalSource]
+    by_region: Mapping[str, Mapping[str, RegionalPrice]]
+
+    def regions(self) -> list[str]:
+        return list(self.by_region)
+
+
+def load_regional(path: Path | None = None, known_keys: Iterable[str] | None = None) -> RegionalPrices:
+    """Load and validate the regional table; any bad entry → BadPrice naming file, region and key.
+
+    Checked: a region code like eu-west-1, a key the catalog has (when `known_keys` is given), a
+    finite value >= 0, a `ref` to a listed source, no key twice in a region.
+    """
+    path = REGIONAL_FILE if path is None else Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BadPrice(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    try:
+        rf = _RegionalFile.model_validate(doc)
+    except ValidationError as exc:
+        raise BadPrice(f"{path}: expected `sources` and `regions`: {_first_error(exc)}") from None
+    known = None if known_keys is None else set(known_keys)
+    by_region: dict[str, dict[str, RegionalPrice]] = {}
+    for region, entries in rf.regions.items():
+        if not re.match(REGION_PATTERN, region):
+            raise BadPrice(f"{path}: {region!r} is not an AWS region code such as eu-west-1")
+        table: dict[str, RegionalPrice] = {}
+        for i, entry in enumerate(entries):
+            key = entry.get("key", f"entry #{i + 1}") if isinstance(entry, dict) else f"entry #{i + 1}"
+            try:
+                rp = RegionalPrice.model_validate(entry)
+            except (ValidationError, TypeError) as exc:
+                msg = _first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+                raise BadPrice(f"{path}: {region}: {key}: {msg}") from None
+            if known is not None and rp.key not in known:
+                raise BadPrice(f"{path}: {region}: {rp.key}: not a key of the price catalog")
+            if rp.ref not in rf.sources:
+                raise BadPrice(f"{path}: {region}: {rp.key}: unknown source {rp.ref!r}; list it under `sources`")
+            if rp.key in table:
+                raise BadPrice(f"{path}: {region}: {rp.key}: listed twice")
+            table[rp.key] = rp
+        by_region[region] = table
+    return RegionalPrices(sources=dict(rf.sources), by_region=by_region)
 
 
 CATALOG_COLUMNS = ["key", "value", "unit", "kind", "region", "source", "as_of", "note", "provider", "overridden"]

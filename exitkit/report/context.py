@@ -6,7 +6,6 @@ HTML-escaped here (pandas `to_html(escape=True)` or `html.escape`), never in the
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from IPython.display import HTML
 from exitkit.charts import PATH_LABELS, cost_by_path, cumulative_cost, scenario_slider
 from exitkit.cost.adapter import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
 from exitkit.cost.analysis import project, scenario_sweeps
+from exitkit.cost.cash_flow import projection_rows
 from exitkit.demo import resolve_workload
 from exitkit.errors import ExitkitError
 from exitkit.plan import build_plan, plan_tables
@@ -58,7 +58,14 @@ def load_context(workload: str | Path, db: str | Path | None = None) -> ReportCo
     else:
         wc = workload_cost(wl)
         plan = _plan(None, wl, wc)
-    projection = project(wc.inputs, wc.catalog, list(wl.candidates), years=3)
+    # the migration cash flow (target counted once, from the month it starts); without a modelled
+    # source platform there is no cash flow, and the plain yearly projection stands in
+    flows = wc.result.cash_flows
+    projection = (
+        projection_rows(flows, wl.source.platform)
+        if flows
+        else project(wc.inputs, wc.catalog, list(wl.candidates), years=3)
+    )
     return ReportContext(wl, wc, plan, projection)
 
 
@@ -81,54 +88,63 @@ def _platform(ctx: ReportContext, pid: str | None):
 def money_for(ctx: ReportContext, candidate: str | None) -> dict:
     """The money of one candidate against today: the single place the report's figures come from.
 
-    Monthly totals are steady + abnormal; the saving is today − candidate; payback is the first
-    month whose cumulative saving covers the one-time migration; the 3-year saving is today's
-    3-year cost − the candidate's, with traffic growth and the migration in year 1.
-    TODO(cost-model issue): take these from `exitkit.cost.cash_flows` when it lands.
+    Monthly totals are steady + abnormal; today is the baseline (`CostResult.today_usd()`: the
+    allocated bill when one is ingested, else the model); the saving is today − candidate. The
+    one-time migration, the payback month and the 3-year saving come from the candidate's cash
+    flow (`exitkit.cost.cash_flows`: dual run, then the candidate's run counted once). A total
+    resting on a price nobody publishes is None ("needs quote"), never a number.
     """
-    incomplete = incomplete_platforms(ctx.cost)
     today = next((p for p in ctx.result.platforms if p.today), None)
     cand = _platform(ctx, candidate)
-    three = {r["platform"]: r["cumulative_usd"] for r in ctx.projection if r["year"] == 3}
-
-    def total(p):
-        return None if p is None or p.platform in incomplete else p.total_usd
-
-    today_usd, cand_usd = total(today), total(cand)
+    cf = ctx.result.cash_flows.get(candidate) if candidate else None
+    today_usd = ctx.result.today_usd() if today is not None else None
+    cand_usd = None if cand is None or cand.monthly_incomplete else cand.total_usd
     saving = None if today_usd is None or cand_usd is None else today_usd - cand_usd
-    one_time = None if cand is None else cand.migration_usd
-    payback = None
-    if saving is not None and saving > 0 and one_time is not None:
-        payback = max(1, math.ceil(one_time / saving))
-    three_year = None
-    if today is not None and cand is not None and saving is not None:
-        a, b = three.get(today.platform), three.get(cand.platform)
-        three_year = None if a is None or b is None else a - b
+    if cf is not None:
+        one_time, payback, three_year = cf.one_time_usd, cf.payback_month, cf.three_year_saving_usd
+    else:  # no modelled source platform: no cash flow
+        one_time = None if cand is None or cand.migration_incomplete else cand.migration_usd
+        payback = three_year = None
     return {
         "today_platform": None if today is None else today.platform,
         "today_name": None if today is None else today.name,
+        "today_baseline": ctx.result.baseline,
         "today_monthly_usd": today_usd,
         "candidate_monthly_usd": cand_usd,
         "monthly_saving_usd": saving,
         "one_time_usd": one_time,
         "payback_month": payback,
+        "payback": None if cf is None else cf.payback_label,
         "three_year_saving_usd": three_year,
-        "incomplete": sorted(incomplete),
+        "incomplete": sorted(ctx.result.missing_prices()),
+        "missing_prices": ctx.result.missing_prices(),
     }
 
 
 def monthly_cumulative(ctx: ReportContext) -> dict[str, list[float]]:
-    """Cumulative cost per platform, month 0 (the one-time migration) to month 36, each month at
-    the modelled total of its year (traffic grown by `growth_per_year`, compounded)."""
-    by_year: dict[str, dict[int, dict]] = {}
-    for r in ctx.projection:
-        by_year.setdefault(r["platform"], {})[r["year"]] = r
-    out = {}
-    for pid, years in by_year.items():
-        ys = [years[1]["one_time_usd"]]
-        for m in range(1, 12 * len(years) + 1):
-            ys.append(ys[-1] + years[math.ceil(m / 12)]["monthly_usd"])
-        out[pid] = ys
+    """Cumulative cost per platform from the cash flows, month 0 to the horizon: today's platform
+    and each fully priced candidate (its dual run and migration in the first months)."""
+    flows = ctx.result.cash_flows
+    if not flows:
+        return {}
+    first = next(iter(flows.values()))
+    out: dict[str, list[float]] = {}
+
+    def cum(rows, col):
+        ys = [0.0]
+        for r in rows:
+            if r[col] is None:
+                return None
+            ys.append(ys[-1] + r[col])
+        return ys
+
+    today = cum(first.months, "today_usd")
+    if today is not None:
+        out[first.source] = today
+    for pid, cf in flows.items():
+        ys = None if cf.incomplete else cum(cf.months, "candidate_usd")
+        if ys is not None:
+            out[pid] = ys
     return out
 
 
@@ -250,6 +266,8 @@ def headline(ctx: ReportContext) -> dict:
         "monthly_savings_usd": m["monthly_saving_usd"],
         "migration_usd": m["one_time_usd"],
         "payback_month": m["payback_month"],
+        "payback": m["payback"],
+        "today_baseline": m["today_baseline"],
         "three_year_saving_usd": m["three_year_saving_usd"],
         "three_year_usd": three_year,
         "recommendation": label,
@@ -279,8 +297,10 @@ def gates(ctx: ReportContext) -> dict[str, str]:
     return {k: v["status"] for k, v in ctx.plan.to_dict().get("gates", {}).items()}
 
 
-def _usd(v: float | None) -> str:
-    return "—" if v is None else f"${v:,.0f}"
+def _usd(v: float | str | None) -> str:
+    if isinstance(v, str):  # "needs quote"
+        return v
+    return "—" if v is None or v != v else f"${v:,.0f}"
 
 
 def summary_cards(ctx: ReportContext) -> HTML:
@@ -306,6 +326,11 @@ def totals_table(ctx: ReportContext) -> HTML:
             "migration": df.migration_usd,
         }
     )
+    for i, p in enumerate(ctx.result.platforms):  # a total on an unpriced line is not a number
+        if p.monthly_incomplete:
+            view.loc[i, ["steady", "abnormal", "total"]] = None
+        if p.migration_incomplete:
+            view.loc[i, "migration"] = None
     t = table_view(
         view,
         {"steady": "usd", "abnormal": "usd", "total": "usd", "migration": "usd"},
@@ -324,6 +349,8 @@ def projection_table(ctx: ReportContext) -> HTML:
     df = pd.DataFrame(ctx.projection)
     if df.empty:
         return HTML("")
+    if "incomplete" in df:  # a total resting on an unpriced line is not a number
+        df.loc[df.incomplete.fillna(False).astype(bool), "cumulative_usd"] = None
     wide = df.pivot(index="platform", columns="year", values="cumulative_usd")
     wide = wide.reindex([p.platform for p in ctx.result.platforms])
     names = {p.platform: p.name for p in ctx.result.platforms}
@@ -335,7 +362,9 @@ def projection_table(ctx: ReportContext) -> HTML:
         view,
         {c: "usd" for c in view.columns if c.startswith("year_")},
         {c: f"Cumulative, year {c.split('_')[1]}" for c in view.columns if c.startswith("year_")},
-        note=f"Traffic grows {g:.0%} a year, compounded; year 1 includes the one-time migration.",
+        note=f"Traffic grows {g:.0%} a year, compounded; year 1 holds the dual run (today's platform kept beside "
+        "the candidate) and the one-time migration; the candidate's run is counted once, from month 1.",
+        why={c: "needs quote: a price is missing" for c in view.columns},
     )
     return show("table.html.j2", t=t)
 
@@ -489,7 +518,27 @@ def assumptions_table(ctx: ReportContext) -> HTML:
         summary=f"Show all {len(df)} assumptions",
     )
     warnings = list(ctx.result.warnings)
-    return show("assumptions.html.j2", t=t, warnings=warnings)
+    return show("assumptions.html.j2", t=t, warnings=warnings, labor=labor_view(ctx))
+
+
+def labor_view(ctx: ReportContext) -> dict | None:
+    """Operating hours per month, FTE and monthly USD per platform, with the rate and their source."""
+    lab = ctx.result.assumptions.get("labor", {})
+    rows = [
+        (_platform_label(ctx, pid), v["hours_per_month"], v["fte"], v["monthly_usd"], v["source"])
+        for pid, v in lab.get("platforms", {}).items()
+    ]
+    if not rows:
+        return None
+    df = pd.DataFrame(rows, columns=["platform", "hours", "fte", "usd", "source"])
+    note = (
+        f"Labour: ${lab.get('hourly_rate_usd', 0):,.0f} per hour; FTE = hours ÷ "
+        f"{lab.get('hours_per_fte_month', 0):.1f} h ({lab.get('hours_per_fte_month_source', '')})."
+    )
+    return table_view(
+        df, {"hours": "num", "fte": "num", "usd": "usd"},
+        {"hours": "Hours / month", "fte": "FTE", "usd": "Labour / month"}, note=note, wide=("source",),
+    )  # fmt: skip
 
 
 def _given_assumptions(wl: Workload) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exitkit.cost.adapter import lines_frame
+from exitkit.cost.adapter import lines_frame, quoted_frame
 from exitkit.report.context import ReportContext, decision, headline
 from exitkit.report.workbook import write_workbook
 from exitkit.safe_output import safe_frame, strict_json
@@ -25,7 +25,8 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
     out = Path(out)
     name = ctx.workload.name
     csv_path = out / f"{name}.costs.csv"
-    safe_frame(lines_frame(ctx.result), csv_path.name).to_csv(csv_path, index=False)  # no formula injection
+    # no formula injection; an unpriced line's amounts read "needs quote", never a silent 0
+    safe_frame(quoted_frame(lines_frame(ctx.result)), csv_path.name).to_csv(csv_path, index=False)
     xlsx_path = write_xlsx(ctx, out / f"{name}.xlsx")
     h = headline(ctx)
     summary = {

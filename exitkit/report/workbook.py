@@ -7,10 +7,11 @@ Sheets:
   use, with its catalog key, source and date.
 - **Lines** — one row per cost line: `USD = quantity × unit price`, the price cell on Inputs.
 - **Totals** — per platform: steady, abnormal (monthly) and migration (one-time) as `SUMIFS` over
-  Lines; total = steady + abnormal.
+  Lines; total = steady + abnormal. A total resting on an unpriced line reads "needs quote" (the
+  line's price cell on Inputs is empty), never a number.
 - **Projection** — per platform and year: the growth factor from the growth input, the modelled
-  monthly total at that traffic (the model re-sized at grown traffic by exitkit, a value), the
-  annual cost `= monthly × 12 + one-time` and the running cumulative, as formulas.
+  monthly total at that traffic and the year's cash flow (dual run and migration in year 1; both
+  re-sized by exitkit at grown traffic, values), and the running cumulative as formulas.
 
 Cells with text from users (titles, items) go through `safe_cell`, so nothing becomes a formula
 that the kit did not write.
@@ -25,7 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
-from exitkit.cost.adapter import lines_frame
+from exitkit.cost.adapter import NEEDS_QUOTE, lines_frame
 from exitkit.prices import catalog_frame
 from exitkit.safe_output import safe_cell
 
@@ -81,12 +82,13 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
         k = (pk or f"{ln.platform}: {ln.item}", float(ln.unit_price))
         if k in price_row:
             continue
+        unpriced = bool(getattr(ln, "unpriced", False))
         meta = catalog.loc[pk] if pk is not None and pk in catalog.index else None
         inputs.append(
             [
                 safe_cell(k[0]),
-                k[1],
-                safe_cell(ln.unit),
+                None if unpriced else k[1],  # no published price: an empty cell, never a silent 0
+                safe_cell(ln.unit) + (" — needs quote" if unpriced else ""),
                 pk,
                 None if meta is None else safe_cell(str(meta.get("region", ""))),
                 None if meta is None else safe_cell(str(meta.get("as_of", ""))),
@@ -106,10 +108,11 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
         pk = ln.price_key if isinstance(ln.price_key, str) else None
         r = lines_ws.max_row + 1
         prow = price_row[(pk or f"{ln.platform}: {ln.item}", float(ln.unit_price))]
+        unpriced = bool(getattr(ln, "unpriced", False))
         lines_ws.append(
             [
                 ln.platform, ln.state, ln.path, safe_cell(ln.item), float(ln.quantity), safe_cell(ln.unit),
-                f"=Inputs!$B${prow}", f"=E{r}*G{r}", ln.payee, pk,
+                f"=Inputs!$B${prow}", NEEDS_QUOTE if unpriced else f"=E{r}*G{r}", ln.payee, pk,
             ]
         )  # fmt: skip
         lines_ws.cell(row=r, column=5).number_format = QTY
@@ -142,7 +145,8 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
             [
                 p.platform, safe_cell(p.name), "today" if p.today else "candidate",
                 f'=SUMIFS({rng},{plat},$A{r},{state},"steady")', f'=SUMIFS({rng},{plat},$A{r},{state},"abnormal")',
-                f"=D{r}+E{r}", f'=SUMIFS({rng},{plat},$A{r},{state},"migration")',
+                NEEDS_QUOTE if p.monthly_incomplete else f"=D{r}+E{r}",
+                NEEDS_QUOTE if p.migration_incomplete else f'=SUMIFS({rng},{plat},$A{r},{state},"migration")',
             ]
         )  # fmt: skip
         for col in range(4, 8):
@@ -152,7 +156,15 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
     # Projection: growth factor from the input; annual and cumulative as formulas
     _header(
         proj_ws,
-        ["platform", "year", "growth_factor", "modelled_monthly_usd", "one_time_usd", "annual_usd", "cumulative_usd"],
+        [
+            "platform",
+            "year",
+            "growth_factor",
+            "modelled_monthly_usd",
+            "one_time_usd",
+            "annual_usd_cash_flow",
+            "cumulative_usd",
+        ],
         [22, 8, 14, 22, 16, 16, 18],
     )
     cum_row: dict[tuple[str, int], int] = {}
@@ -160,15 +172,17 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
     for x in rows:
         r = proj_ws.max_row + 1
         pid, year = x["platform"], x["year"]
-        one_time = f"=Totals!G{total_row[pid]}" if year == 1 and pid in total_row else 0
         prev = cum_row.get((pid, year - 1))
+        known = not x.get("incomplete")  # a figure on an unpriced line stays empty, never a number
         proj_ws.append(
             [
-                pid, year, f"=(1+growth_per_year)^(B{r}-1)", float(x["monthly_usd"]), one_time,
-                f"=D{r}*12+E{r}", f"=F{r}" + (f"+G{prev}" if prev else ""),
+                pid, year, f"=(1+growth_per_year)^(B{r}-1)", float(x["monthly_usd"]) if known else None,
+                float(x["one_time_usd"]) if known else None, float(x["annual_usd"]) if known else None,
+                (f"=F{r}" + (f"+G{prev}" if prev else "")) if known else None,
             ]
         )  # fmt: skip
-        cum_row[(pid, year)] = r
+        if known:
+            cum_row[(pid, year)] = r
         proj_ws.cell(row=r, column=3).number_format = "0.000"
         for col in (4, 5, 6, 7):
             proj_ws.cell(row=r, column=col).number_format = USD
@@ -205,10 +219,9 @@ def _summary(ws, ctx, d: dict, total_row: dict[str, int], cum_row: dict[tuple[st
         row("Candidate, per month", f"=Totals!F{total_row[cand]}", USD0)
         if today in total_row:
             row("Monthly saving", f"=B{fields['Today, per month']}-B{fields['Candidate, per month']}", USD0)
-        row("One-time migration", f"=Totals!G{total_row[cand]}", USD0)
-        if "Monthly saving" in fields:
-            s, o = fields["Monthly saving"], fields["One-time migration"]
-            row("Pays back in month", f'=IF(B{s}>0,MAX(1,ROUNDUP(B{o}/B{s},0)),"never")')
+        row("One-time migration", d["money"]["one_time_usd"], USD0)  # the cash flow's (dual run + tool)
+        m_pay = d["money"]["payback"]
+        row("Pays back in month", d["money"]["payback_month"] if d["money"]["payback_month"] else (m_pay or "never"))
         if (today, years) in cum_row and (cand, years) in cum_row:
             row(
                 f"{years}-year saving",

@@ -28,6 +28,15 @@ CREATE TABLE IF NOT EXISTS metric_points (
     value           DOUBLE NOT NULL      -- rates: per second over [ts_start, ts_end)
 )"""
 
+BILL_LINES = """
+CREATE TABLE IF NOT EXISTS bill_lines (
+    source_id INTEGER NOT NULL, line BIGINT, provider VARCHAR NOT NULL, month VARCHAR NOT NULL,
+    billing_period_start TIMESTAMP, charge_start TIMESTAMP NOT NULL, charge_end TIMESTAMP,
+    service VARCHAR, region VARCHAR, resource_id VARCHAR, cluster VARCHAR, usage_type VARCHAR,
+    charge_category VARCHAR NOT NULL, charge_type VARCHAR, path VARCHAR,
+    quantity DECIMAL(38, 10), unit VARCHAR, list_cost DECIMAL(38, 10), billed_cost DECIMAL(38, 10),
+    effective_cost DECIMAL(38, 10) NOT NULL, currency VARCHAR NOT NULL, cost_basis VARCHAR NOT NULL, tags VARCHAR)"""
+
 # Snapshot tables: one row per fact seen in a CLI output or scrape. Columns are documented
 # in the README's "Store" section. The snapshot readers (exitkit.ingest.kafka_*, mm2_offsets, prometheus_*) fill them.
 # `observed_at` is the snapshot time when the content says it (else NULL). Kafka CLI outputs
@@ -87,6 +96,11 @@ CREATE TABLE IF NOT EXISTS mm2_checkpoints (
 CREATE TABLE IF NOT EXISTS mm2_offset_syncs (
     source_id INTEGER NOT NULL, cluster VARCHAR, topic VARCHAR NOT NULL, partition INTEGER NOT NULL,
     upstream_offset BIGINT NOT NULL, downstream_offset BIGINT NOT NULL, seq INTEGER NOT NULL)""",
+    # Bill exports (FOCUS, AWS CUR legacy / 2.0, Cost Explorer, Confluent Billing API): one row per
+    # bill line, `line` = its record number in the file. Money is DECIMAL; `effective_cost` is the
+    # amortized cost to sum (docs/formats/bills.md); `cluster` and `path` are derived at ingest
+    # (NULL: unattributed / no byte path), the raw resource id, usage type and tags are kept.
+    "bill_lines": BILL_LINES,
 }
 
 # `exitkit rehearse`: one row per finished run (written in one INSERT, never part of a run);
@@ -98,9 +112,9 @@ CREATE TABLE IF NOT EXISTS rehearsals (
     producer VARCHAR, consumer VARCHAR, path VARCHAR, sha256 VARCHAR)"""
 
 # The store's layout version, in `exitkit_meta`. 1: the layout before versions (no
-# `exitkit_meta`); 2: `exitkit_meta` and `source_paths`; 3: `rehearsals`. Raise it with every change to a table
+# `exitkit_meta`); 2: `exitkit_meta` and `source_paths`; 3: `rehearsals`; 4: `bill_lines`. Raise it with every change to a table
 # above, and add the step from the previous layout to MIGRATIONS (run in one transaction).
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 META = """
 CREATE TABLE IF NOT EXISTS exitkit_meta (
@@ -124,6 +138,7 @@ SOURCES_V1_COLUMNS = ("source_id", "path", "sha256", "format", "cluster", "loade
 MIGRATIONS: dict[int, list[str]] = {
     1: [META, SOURCE_PATHS, "INSERT INTO source_paths SELECT source_id, encode(path) FROM sources"],
     2: [REHEARSALS],
+    3: [BILL_LINES],
 }
 
 ALL = [SOURCES, METRIC_POINTS, REHEARSALS]

@@ -104,6 +104,26 @@ def _number(*, positive: bool = False) -> Any:
     return check
 
 
+def bounded(lo: float, hi: float, what: str, *, hi_open: bool = False) -> Any:
+    """A finite number in [lo, hi] (or [lo, hi) with `hi_open`): outside, one line with the range."""
+    base = _number()
+
+    def check(v: Any) -> float:
+        x = base(v)
+        if x < lo or x > hi or (hi_open and x == hi):
+            top = f"below {hi:,g}" if hi_open else f"at most {hi:,g}"
+            raise ValueError(f"{short(v)} is out of range; expected at least {lo:,g} and {top} {what}")
+        return x
+
+    return Annotated[
+        float,
+        BeforeValidator(check),
+        WithJsonSchema(
+            {"type": "number", "minimum": lo, ("exclusiveMaximum" if hi_open else "maximum"): hi, "description": what}
+        ),
+    ]
+
+
 def check_platform(v: str) -> str:
     """A platform id of the table, or a ValueError with the closest id and the full list."""
     known = platforms.platform_ids()

@@ -21,6 +21,7 @@ from pydantic import (
 
 from exitkit import platforms
 from exitkit.errors import BadWorkload
+from exitkit.prices import load_catalog
 from exitkit.workload.fields import short
 from exitkit.workload.model import Workload
 from exitkit.workload.sections import plan_inputs
@@ -105,10 +106,22 @@ def parse_workload(text: str | dict, path: str = "<workload>") -> Workload:
             loc = tuple(field.split("."))
         raise _bad(path, _line_of(node, loc), field, message) from None
     wl._path = path
+    _check_prices(wl, node, path)
     # contract / cutover / owners have their own models; validate them now so a typo there is
     # one clear line at load time, like every other field.
     plan_inputs(wl)
     return wl
+
+
+def _check_prices(wl: Workload, node: yaml.Node | None, path: str) -> None:
+    """Every `prices:` override is a catalog key with a plausible value: else one line at its line."""
+    if not wl.prices:
+        return
+    catalog = load_catalog()
+    for key, value in wl.prices.items():
+        problem = catalog.override_problem(key, value)
+        if problem:
+            raise _bad(path, _line_of(node, ("prices", key)), f"prices.{key}", problem)
 
 
 def _tag_of(exc: yaml.YAMLError) -> str:

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from exitkit.cost.inputs import TRAFFIC_BOUNDS, traffic_problem
 from exitkit.errors import BadPrice, BadWorkload
 from exitkit.prices import load_catalog
 from exitkit.workload.fields import (
@@ -33,6 +34,7 @@ from exitkit.workload.fields import (
     Size,
     Strict,
     Tool,
+    bounded,
     field_error,
     fraction_type,
     short,
@@ -64,6 +66,10 @@ class Traffic(Strict):
 
     @model_validator(mode="after")
     def _peak_not_below_mean(self) -> Traffic:
+        for name in TRAFFIC_BOUNDS:  # plausible ranges (exitkit.cost.inputs.TRAFFIC_BOUNDS)
+            problem = traffic_problem(name, getattr(self, name))
+            if problem:
+                raise field_error(f"traffic.{name}", problem)
         w, p95, peak = self.write_rate, self.write_p95, self.write_peak
         if w is not None and peak is not None and peak < w:
             raise field_error("traffic.write_peak", "is lower than traffic.write_rate; expected a peak ≥ the mean rate")
@@ -87,15 +93,27 @@ class Recovery(Strict):
 
 
 class Migration(Strict):
-    dual_run_months: NonNegative = Field(2, description="Months source and destination run side by side.")
+    dual_run_months: bounded(0, 36, "months") = Field(2, description="Months source and destination run side by side.")
     tool: Tool = Field("mirrormaker2", description="Replication tool for the migration sync.")
+    labor_hours: bounded(0, 100_000, "hours") | None = Field(
+        None,
+        description="Engineer hours for the move (runbook, rehearsals, cutover, validation); "
+        "default 0.5 FTE × dual_run_months (exitkit assumption).",
+    )
 
 
 class Labor(Strict):
-    hourly_rate: NonNegative = Field(120, description="Loaded cost of one engineer hour, USD.")
-    hours_per_month: dict[Platform, NonNegative] = Field(
+    hourly_rate: bounded(0, 10_000, "USD per hour", hi_open=True) = Field(
+        120, description="Loaded cost of one engineer hour, USD."
+    )
+    hours_per_month: dict[Platform, bounded(0, 744, "hours per month")] = Field(
         default_factory=dict,
         description="Operating hours per month by platform id; a platform not listed uses the cost model's default.",
+    )
+    hours_per_fte_month: bounded(1, 744, "hours") = Field(
+        2087 / 12,
+        description="Hours in one full-time-equivalent month for the FTE view: 2,087 h/yr ÷ 12 "
+        "(US OPM 2,087-hour divisor).",
     )
 
 
@@ -125,6 +143,14 @@ class Assumptions(Strict):
     recovery: Recovery = Field(default_factory=Recovery)
     migration: Migration = Field(default_factory=Migration)
     labor: Labor = Field(default_factory=Labor)
+    compression_ratio: bounded(1, 100, "(uncompressed ÷ compressed bytes)") = Field(
+        1.0,
+        description="Uncompressed ÷ compressed (wire) bytes, for fees billed on uncompressed bytes "
+        "(WarpStream writes and storage); 1 = no compression.",
+    )
+    discount_rate: fraction_type(0, 1) = Field(
+        0.07, description="Yearly discount rate for the cash flow's NPV: 0.07 or '7%' (OMB Circular A-94 base case)."
+    )
 
 
 def _at_most(v: float, hi: float, what: str) -> float:
@@ -171,11 +197,18 @@ class Workload(Strict):
         default_factory=list, description="Platform ids to compare; empty: every platform in PLATFORMS."
     )
     assumptions: Assumptions = Field(default_factory=Assumptions)
-    prices: dict[str, Positive] = Field(
-        default_factory=dict, description="Catalog price overrides by key, e.g. {aws.cross_az_per_gb: 0.02}."
+    prices: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description="Catalog price overrides by key, e.g. {aws.cross_az_per_gib: 0.02}: a price below 1,000 USD "
+        "per unit (a monthly plan fee below 1,000,000); 0 only for keys the catalog prices at 0.",
     )
     discounts: dict[Literal["cloud", "vendor", "internal"], Fraction01] = Field(
         default_factory=dict, description="Discount per payee (cloud, vendor, internal): 0.15 or '15%'."
+    )
+    baseline: Literal["actual", "modelled"] | None = Field(
+        None,
+        description="Today's cost: 'actual' (the ingested bill allocated to the workload) or 'modelled' "
+        "(the source platform's model); default actual when a bill covers the workload's clusters.",
     )
     contract: dict[str, Any] = Field(
         default_factory=dict, description="Kafka contract evidence; its fields are defined by the plan step."
