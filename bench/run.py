@@ -46,7 +46,7 @@ TARGETS = {
     "report_vs_loop": 0.6,  # exitkit report --jobs 2 ≤ 0.6× a plain papermill + nbconvert loop
     "cost_median_ms": 20.0,  # one cost recompute for all platforms, median
     "slider_median_ms": 100.0,  # one ipywidgets slider event end to end in a kernel
-    "report_mb": 6.0,  # one self-contained report file
+    "report_mb": 2.0,  # one self-contained report file (issue 16)
 }
 
 
@@ -389,9 +389,9 @@ def bench_report(results: dict, n: int = 20) -> None:
         run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], timeout=600)
     r["loop_s"] = time.perf_counter() - started
     print(f"  {r['loop_s']:.1f} s", flush=True)
-    import plotly.offline
+    from exitkit.report.export import BASIC_BUNDLE  # the plotly.js the reports embed
 
-    plotlyjs = len(plotly.offline.get_plotlyjs().encode())
+    plotlyjs = BASIC_BUNDLE.stat().st_size
     ours = [(base / "jobs2" / f"{w.stem}.html").stat().st_size for w in workloads]
     plain = [(out / f"{w.stem}.html").stat().st_size for w in workloads]
     r["html_bytes_median"] = statistics.median(ours)
@@ -403,6 +403,21 @@ def bench_report(results: dict, n: int = 20) -> None:
     r["jobs1_vs_loop"] = r["jobs1_s"] / r["loop_s"]
     r["jobs2_vs_jobs1"] = r["jobs2_s"] / r["jobs1_s"]
     results["report"] = r
+
+
+def bench_demo(results: dict) -> None:
+    """`make demo`'s output folder: its size, and what makes it up (exports, store, reports)."""
+    out = fresh("demo")
+    r = run([str(EXITKIT), "demo", "--out", str(out)], timeout=1800)
+    parts = {"exports": 0, "store": 0, "html": 0, "ipynb": 0, "other": 0}
+    for f in out.rglob("*"):
+        if not f.is_file():
+            continue
+        size = f.stat().st_size
+        key = ("exports" if "exports" in f.relative_to(out).parts else "store" if f.suffix == ".duckdb"
+               else f.suffix[1:] if f.suffix in (".html", ".ipynb") else "other")  # fmt: skip
+        parts[key] += size
+    results["demo"] = {"seconds": r.seconds, "bytes": sum(parts.values()), "parts": parts}
 
 
 def fmt_s(s: float) -> str:
@@ -529,6 +544,14 @@ def write_markdown(results: dict, path: Path) -> None:
             f"({verdict(rep['html_bytes_max'] / 1e6, TARGETS['report_mb'])}: largest "
             f"{rep['html_bytes_max'] / 1e6:.2f} MB) |",
         ]
+    demo = results.get("demo")
+    if demo:
+        p = demo["parts"]
+        lines.append(
+            f"| `make demo` output folder | {demo['bytes'] / 1e6:.1f} MB | — | exports {p['exports'] / 1e6:.1f} MB, "
+            f"store {p['store'] / 1e6:.1f} MB, 5 reports {p['html'] / 1e6:.1f} MB, executed notebooks "
+            f"{p['ipynb'] / 1e6:.1f} MB | — |"
+        )
     lines += [
         "",
         "Baselines:",
@@ -606,9 +629,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.only_report or a.only:
         blocks = {"report"} if a.only_report else set(a.only.split(","))
-        unknown = blocks - {"profile", "cost", "slider", "report"}
+        unknown = blocks - {"profile", "cost", "slider", "report", "demo"}
         if unknown:
-            ap.error(f"--only: unknown blocks {sorted(unknown)} (profile, cost, slider, report)")
+            ap.error(f"--only: unknown blocks {sorted(unknown)} (profile, cost, slider, report, demo)")
         RUNS.mkdir(parents=True, exist_ok=True)
         compile_package()
         results = json.loads((SCRATCH / "results.json").read_text())
@@ -620,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_slider(results)
         if "report" in blocks:
             bench_report(results, a.report_workloads)
+        if "demo" in blocks:
+            bench_demo(results)
         (SCRATCH / "results.json").write_text(json.dumps(results, indent=2, default=str))
         write_markdown(results, Path(a.out))
         return 0
@@ -640,6 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_cost(results)
     bench_slider(results)
     bench_report(results, a.report_workloads)
+    bench_demo(results)
     results["total_s"] = time.perf_counter() - started
     (SCRATCH / "results.json").write_text(json.dumps(results, indent=2, default=str))
     write_markdown(results, Path(a.out))

@@ -76,7 +76,7 @@ def test_report_loads_offline_and_draws_every_plot(browser, report_batch, name):
     assert sum(pl["sliders"] > 0 for pl in plots) == 1  # the scenario figure
     p.assert_clean()
     if name == "hostile":  # the payload shows as text; no script ran, no dialog opened
-        assert "<img src=x onerror=alert(1)>" in p.page.inner_text("h2")
+        assert "<img src=x onerror=alert(1)>" in p.page.inner_text(".ek-title")
     else:
         ARTIFACTS.mkdir(exist_ok=True)
         p.page.screenshot(

@@ -315,20 +315,32 @@ COST = {
 }  # fmt: skip
 
 
-def test_cost_by_path_stacks_paths_per_platform_and_state():
+def test_cost_by_path_stacks_steady_paths_per_platform_with_abnormal_beside():
     fig = charts.cost_by_path(json.dumps(COST))
-    bars = [t for t in fig.data if t.type == "bar"]
-    assert [b.name for b in bars] == ["compute", "cross_zone", "storage"]  # PATHS order; no migration backfill
-    x = [list(a) for a in bars[0].x]
-    assert x == [["MSK Standard", "MSK Standard", "AutoMQ BYOC", "AutoMQ BYOC"], ["steady", "abnormal"] * 2]
-    ys = {b.name: list(b.y) for b in bars}
-    assert ys == {"compute": [1000, 0, 500, 0], "cross_zone": [500, 40, 0, 0], "storage": [0, 0, 300, 0]}
+    steady = [t for t in fig.data if t.type == "bar" and t.xaxis == "x"]
+    assert [b.name for b in steady] == ["Compute", "Cross-zone transfer", "Storage"]  # PATHS order, in words
+    assert [b.meta for b in steady] == ["compute", "cross_zone", "storage"]  # no migration backfill
+    assert all(b.orientation == "h" and list(b.y) == ["MSK Standard", "AutoMQ BYOC"] for b in steady)
+    xs = {b.meta: list(b.x) for b in steady}
+    assert xs == {"compute": [1000, 500], "cross_zone": [500, 0], "storage": [0, 300]}
     (total,) = [t for t in fig.data if t.name == "total"]
-    assert list(total.y) == [1500, 40, 800, 0]  # = monthly_usd steady / abnormal of each platform
-    assert list(total.text) == ["$1,500", "$40.00", "$800", "$0.00"]
-    assert fig.layout.barmode == "stack" and fig.layout.yaxis.title.text == "USD per month"
-    assert bars[1].customdata[0][2] == "$500"
+    assert list(total.x) == [1500, 800] and list(total.text) == ["$1,500", "$800"]  # = monthly_usd steady
+    (abnormal,) = [t for t in fig.data if t.meta == "abnormal"]
+    assert abnormal.xaxis == "x2" and list(abnormal.x) == [40, 0]  # its own small panel
+    assert list(abnormal.text) == ["$40.00", "$0.00"]
+    assert fig.layout.barmode == "stack" and fig.layout.xaxis.title.text == "USD per month"
+    assert fig.layout.legend.orientation == "h"  # under the chart: never clipped by a scrollbar
+    assert steady[1].customdata[0][1] == "$500"
     assert fig.layout.title.text == "Monthly cost by byte path: payments"
+
+
+def test_cumulative_cost_marks_the_payback_month():
+    series = {"today": [0, 100, 200, 300], "cand": [150, 200, 250, 300]}  # saves 50/month, 150 one-time
+    fig = charts.cumulative_cost(series, {"today": "Today", "cand": "Cand"}, "today", "cand", payback_month=3)
+    lines = {t.name: list(t.y) for t in fig.data if t.mode == "lines"}
+    assert lines == {"Today (today)": [0, 100, 200, 300], "Cand": [150, 200, 250, 300]}
+    (mark,) = [t for t in fig.data if t.mode == "markers"]
+    assert list(mark.x) == [3] and list(mark.y) == [300] and mark.name == "pays back in month 3"
 
 
 def _scenarios():
@@ -345,10 +357,10 @@ def test_scenario_slider_steps_carry_precomputed_totals_and_annotation():
     fig = charts.scenario_slider(_scenarios())
     (bar,) = fig.data
     assert list(bar.x) == ["A", "B"] and list(bar.y) == [1300, 1400]  # base: w=1, f=3
-    assert fig.layout.annotations[0].text == "write_multiplier=1, fan_out=3<br>monthly total: A $1,300 · B $1,400"
+    assert fig.layout.annotations[0].text == "Write rate × 1, Read fan-out 3<br>monthly total: A $1,300 · B $1,400"
     # what the browser gets: the figure's JSON
     s_w, s_f = json.loads(fig.to_json())["layout"]["sliders"]
-    assert s_w["currentvalue"]["prefix"] == "write_multiplier: " and s_f["currentvalue"]["prefix"] == "fan_out: "
+    assert s_w["currentvalue"]["prefix"] == "Write rate ×: " and s_f["currentvalue"]["prefix"] == "Read fan-out: "
     assert [st["label"] for st in s_w["steps"]] == ["1", "2", "4"] and s_w["active"] == 0
     assert [st["label"] for st in s_f["steps"]] == ["1", "3", "5"] and s_f["active"] == 1
     expected_w = {"1": [1300, 1400], "2": [2300, 1900], "4": [4300, 2900]}
@@ -360,13 +372,13 @@ def test_scenario_slider_steps_carry_precomputed_totals_and_annotation():
         assert data["y"] == [totals]
         assert data["text"] == [[f"${totals[0]:,}", f"${totals[1]:,}"]]
         assert layout["annotations[0].text"] == (
-            f"write_multiplier={st['label']}, fan_out=3<br>monthly total: A ${totals[0]:,} · B ${totals[1]:,}"
+            f"Write rate × {st['label']}, Read fan-out 3<br>monthly total: A ${totals[0]:,} · B ${totals[1]:,}"
         )
         assert layout["sliders[1].active"] == 1  # fan_out back to its base step (3)
         assert "sliders[0].active" not in layout
     f5 = s_f["steps"][2]["args"]
     assert f5[0]["y"] == [[1500, 2000]] and f5[1]["sliders[0].active"] == 0
-    assert "write_multiplier=1, fan_out=5" in f5[1]["annotations[0].text"]
+    assert "Write rate × 1, Read fan-out 5" in f5[1]["annotations[0].text"]
     assert fig.layout.yaxis.range[1] == pytest.approx(4300 * 1.15)  # fixed axis over all scenarios
 
 

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import WORKLOADS
 
 
@@ -40,3 +42,54 @@ def test_report_headline_names_the_best_decision_not_the_cheapest_candidate(demo
     assert h["cheapest"] == "confluent-enterprise"
     assert h["recommendation"] == "move: msk-express"
     assert set(h["gates"].values()) == {"pass"}
+
+
+def test_plan_names_one_recommended_candidate_for_every_demo_workload(demo_db):
+    """The plan's headline: move beats fix first beats stay; within a decision, the cheaper priced one."""
+    expected = {
+        "payments": ("move", "msk-express"),  # every gate passes for msk-express only
+        "compliance": ("fix first", "kafka-ec2-tiered"),  # msk-standard fails the boundary; automq unpriced
+        "telemetry": ("fix first", "warpstream-byoc"),
+        "dispatch": ("fix first", "warpstream-byoc"),
+    }
+    for name, (decision, candidate) in expected.items():
+        rec = _plan(name, demo_db)["recommended"]
+        assert (rec["decision"], rec["candidate"]) == (decision, candidate), name
+
+
+def test_choose_orders_decisions_then_priced_then_cheaper():
+    from exitkit.plan.gates import choose
+
+    recs = {
+        "a": {"decision": "fix first", "reasons": ["x"], "rule": "r"},
+        "b": {"decision": "fix first", "reasons": ["y"], "rule": "r"},
+        "c": {"decision": "stay", "reasons": ["z"], "rule": "r"},
+    }
+    # b is cheaper but unpriced (a lower bound): a comes first
+    assert choose(recs, {"a": 200.0, "b": 100.0, "c": 50.0}, {"b": ["k"]})["candidate"] == "a"
+    assert choose(recs, {"a": 200.0, "b": 100.0, "c": 50.0}, {})["candidate"] == "b"
+    recs["c"]["decision"] = "move"
+    assert choose(recs, {"a": 200.0, "b": 100.0, "c": 500.0}, {})["candidate"] == "c"
+    stay = choose({"a": {"decision": "stay", "reasons": ["boundary"], "rule": "r"}}, {"a": 1.0}, {})
+    assert stay["decision"] == "stay" and stay["candidate"] is None
+
+
+def test_report_money_is_for_the_recommended_candidate(demo_db):
+    """payments: the saving, migration and payback are msk-express's, from `exitkit cost` by hand."""
+    import math
+
+    from exitkit.report.context import headline, load_context
+
+    cost = subprocess.run(
+        [sys.executable, "-m", "exitkit", "cost", "--workload", str(WORKLOADS / "payments.yaml"), "--db", str(demo_db), "--format", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    p = {x["platform"]: x for x in json.loads(cost.stdout)["platforms"]}
+    today = p["confluent-dedicated"]["monthly_usd"]["total"]
+    cand = p["msk-express"]["monthly_usd"]["total"]
+    mig = p["msk-express"]["one_time_usd"]["migration"]
+    h = headline(load_context(WORKLOADS / "payments.yaml", demo_db))
+    assert (h["decision"], h["candidate"]) == ("move", "msk-express")
+    assert h["monthly_saving_usd"] == pytest.approx(today - cand, rel=1e-9)
+    assert h["migration_usd"] == pytest.approx(mig, rel=1e-9)
+    assert h["payback_month"] == math.ceil(mig / (today - cand))

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from exitkit.demo import WORKLOADS_DIR
+from tests.test_report_reading import OVERLAPS_JS
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -358,6 +359,16 @@ def test_moving_the_write_rate_slider_in_jupyterlab_shows_evaluated_totals(lab, 
         ).json_value()
         assert state == "done", f"{state}\nprompts: {_prompts(page)}"
         _wait_kernel_idle(page, lab, RUN_TIMEOUT_S)
+
+        # every chart reads: no title, axis title, legend or slider label overlapping another, and
+        # the sliders' chart spans its output area (not squashed into a third of it)
+        page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .js-plotly-plot .main-svg').length >= 4")
+        assert page.evaluate(OVERLAPS_JS) == []
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll('.jp-Notebook .js-plotly-plot')].map(g =>
+                   g.getBoundingClientRect().width / g.closest('.jp-OutputArea-output').getBoundingClientRect().width)"""
+        )
+        assert widths and min(widths) > 0.8, widths
 
         # the widget: the write-rate slider and the totals table
         slider = page.locator(".jp-Notebook .widget-hslider").filter(has=page.locator(".widget-label", has_text=SLIDER))

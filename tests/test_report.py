@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from plotly.offline import get_plotlyjs
 
+from exitkit.report.export import BASIC_BUNDLE, plotly_bundle
 from tests.conftest import WORKLOADS, XSS
 
-MAX_REPORT_BYTES = 6 * 1024 * 1024
+MAX_REPORT_BYTES = 2 * 1024 * 1024  # issue 16: each report ≤ 2 MB, self-contained
 NOTEBOOK = Path(__file__).resolve().parents[1] / "exitkit" / "report" / "workload_report.ipynb"
 
 
@@ -55,7 +55,8 @@ def test_report_is_one_offline_file_without_code(report_batch, name):
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I)
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?https?:", html, re.I)
     assert not re.search(r"url\(\s*[\"']?https?:", html, re.I)
-    assert html.count(get_plotlyjs().split("\n", 2)[1]) == 1  # plotly.js embedded exactly once
+    assert html.count(get_plotlyjs().split("\n", 2)[1]) == 0  # not the full 4.8 MB bundle ...
+    assert html.count(BASIC_BUNDLE.read_text().split("\n", 2)[1]) == 1  # ... the basic one, exactly once
     nb = json.loads(NOTEBOOK.read_text())
     for cell in nb["cells"]:
         if cell["cell_type"] == "code":
@@ -75,35 +76,15 @@ def test_hostile_title_is_escaped(report_batch):
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-def test_xlsx_and_csv_totals_equal_exitkit_cost(report_batch):
+def test_csv_totals_equal_exitkit_cost(report_batch):
+    """The CSV beside the report sums to `exitkit cost` (the workbook: tests/test_workbook.py)."""
+    import pandas as pd
+
     cost = subprocess.run(
         [sys.executable, "-m", "exitkit", "cost", "--workload", str(WORKLOADS / "telemetry.yaml"), "--db", str(report_batch["db"]), "--format", "json"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     expected = {p["platform"]: p for p in json.loads(cost.stdout)["platforms"]}
-    wb = load_workbook(report_batch["dir"] / "telemetry.xlsx")
-    assert {"Totals", "Cost lines", "Prices", "Projection"} <= set(wb.sheetnames)
-    ws = wb["Totals"]
-    header = [c.value for c in ws[1]]
-    rows = [
-        dict(zip(header, (c.value for c in row), strict=False))
-        for row in ws.iter_rows(min_row=2)
-        if row[0].value in expected
-    ]
-    assert {r["platform"] for r in rows} == set(expected)
-    for r in rows:
-        e = expected[r["platform"]]
-        assert r["steady_usd_month"] == pytest.approx(e["monthly_usd"]["steady"], rel=1e-9)
-        if e["incomplete"]:  # issue 15: an unpriced line (automq.aku_hour) → "needs quote", never a number
-            assert e["monthly_usd"]["total"] is None and r["total_usd_month"] == "needs quote"
-            assert r["missing_prices"] == ", ".join(e["missing_prices"])
-        else:
-            assert r["total_usd_month"] == pytest.approx(e["monthly_usd"]["total"], rel=1e-9)
-        assert r["migration_usd_one_time"] == pytest.approx(e["one_time_usd"]["migration"], rel=1e-9)
-    assert any(expected[r["platform"]]["incomplete"] for r in rows)  # automq-byoc is a telemetry candidate
-    assert ws.cell(row=2, column=header.index("total_usd_month") + 1).number_format.startswith('"$"')
-    import pandas as pd
-
     csv = pd.read_csv(report_batch["dir"] / "telemetry.costs.csv")
     assert set(csv[csv.unpriced].monthly_usd) == {"needs quote"}
     for pid, e in expected.items():
@@ -125,3 +106,22 @@ def test_failed_notebook_is_kept_with_its_error(tmp_path, demo_db):
     [r] = run_reports([wl], demo_db, tmp_path / "out", jobs=1)
     assert r["status"] == "failed"
     assert "no-such-topic" in r["error"]
+
+
+def test_basic_plotly_bundle_matches_the_installed_plotly_and_falls_back_for_other_traces():
+    import nbformat
+
+    basic, full = BASIC_BUNDLE.read_text(), get_plotlyjs()
+    assert "(basic - minified) v" in basic.split("\n", 2)[1]
+    assert basic.split("\n", 2)[1].rsplit(" v", 1)[1] == full.split("\n", 2)[1].rsplit(" v", 1)[1]
+    assert len(basic) < 1.3e6 < 4e6 < len(full)
+
+    def nb_with(*types):
+        out = nbformat.v4.new_output(
+            "display_data", data={"application/vnd.plotly.v1+json": {"data": [{"type": t} for t in types]}}
+        )
+        cell = nbformat.v4.new_code_cell(outputs=[out])
+        return nbformat.v4.new_notebook(cells=[cell])
+
+    assert plotly_bundle(nb_with("bar", "scatter")) is not full
+    assert plotly_bundle(nb_with("bar", "heatmap")) == full  # heatmap is not in the basic bundle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 from click.testing import CliRunner
@@ -51,11 +52,19 @@ def test_workbook_and_costs_csv_hold_text_not_formulas(tmp_path):
     ctx = load_context(str(wl))
     write_data_files(ctx, tmp_path)
     book = openpyxl.load_workbook(tmp_path / "evil.xlsx")
+    # the audit workbook's own formulas only (quantity × price cell, SUMIFS, growth, summary money);
+    # every text a user supplied stays text
+    kit_formula = re.compile(
+        r"=(Inputs!\$B\$\d+|E\d+\*G\d+|SUMIFS\(Lines!.*|D\d+\+E\d+|\(1\+growth_per_year\)\^\(B\d+-1\)|D\d+\*12\+E\d+"
+        r"|F\d+(\+G\d+)?|Totals![FG]\d+|B\d+-B\d+|IF\(B\d+>0,MAX\(1,ROUNDUP\(B\d+/B\d+,0\)\),\"never\"\)"
+        r"|Projection!G\d+-Projection!G\d+|Totals!G\d+)"
+    )
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
-    note = [c.value for c in book["Totals"]["A"] if isinstance(c.value, str) and "Workload:" in c.value]
-    assert note and EVIL in note[0]
-    totals = [c.value for c in book["Totals"]["D"][1:3]]
-    assert all(isinstance(v, (int, float)) for v in totals)  # money stays numeric
+                if cell.data_type == "f":
+                    assert kit_formula.fullmatch(cell.value), f"{ws.title}!{cell.coordinate}: {cell.value!r}"
+    title = book["Summary"]["A1"]
+    assert title.data_type != "f" and EVIL in title.value  # shown as text, never evaluated
+    quantities = [c.value for c in book["Lines"]["E"][1:3]]
+    assert all(isinstance(v, (int, float)) for v in quantities)  # quantities stay numeric

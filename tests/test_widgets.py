@@ -222,7 +222,8 @@ def test_write_multiplier_scales_write_and_peak(whatif):
     expected = _expect(x, catalog, wl)
     assert s.totals == _approx(expected)
     assert s.bar_totals() == _approx(expected)
-    assert s.figure.data[-1].y == pytest.approx([expected[p] for p in s.platforms])
+    assert [a.x for a in s.figure.layout.annotations] == pytest.approx([expected[p] for p in s.platforms])
+    assert all(t.type == "bar" for t in s.figure.data)  # no text trace to leak into the legend
     assert all(s.totals[p] > before[p] for p in s.totals)
 
 

@@ -24,13 +24,13 @@ cells = [
         ["parameters"],
     ),
     code(
-        "# Validate the parameters and evaluate the workload: fails fast with one clear line.\nfrom exitkit.report import context as rv\nfrom exitkit.charts import pin_renderer\n\npin_renderer()\nctx = rv.load_context(workload, db)",
+        "# Validate the parameters and evaluate the workload: fails fast with one clear line.\nfrom exitkit.charts import pin_renderer\nfrom exitkit.report import context as rv\n\npin_renderer()\nctx = rv.load_context(workload, db)",
         ["remove-cell"],
     ),
-    md(
-        "# Kafka platform exit — workload evaluation\n\nThis report compares today's Kafka platform with each candidate for one workload, **by byte path**: every dollar below is a quantity times a unit price, and every unit price names its source and date (see *Every cost line* and *Prices used*)."
-    ),
     code("rv.summary_cards(ctx)"),
+    md(
+        "## About this report\n\nThis report compares today's Kafka platform with each candidate for one workload, **by byte path**: every dollar is a quantity times a unit price, and every unit price names its source and date (see *Prices used* and *Every cost line*). The decision above is the plan's: a candidate is recommended only when its readiness gates allow it, never because it is the cheapest."
+    ),
     md(
         "## Monthly cost per platform\n\n*Steady* is normal operation; *abnormal* is broker replacement, partition reassignment, zone failover and consumer replay, amortized monthly from their yearly frequency; *one-time migration* is the dual-run period plus the replication tool. A platform marked *lower bound* has a price the catalog does not know yet."
     ),
@@ -43,6 +43,9 @@ cells = [
     code("rv.cost_by_path_figure(ctx)"),
     md("What drives each platform's steady cost (largest byte paths):"),
     code("rv.cost_drivers(ctx)"),
+    md("## Three-year view"),
+    code("rv.cumulative_figure(ctx)"),
+    code("rv.projection_table(ctx)"),
     md(
         "## Scenarios\n\nMove a slider to see the monthly totals under a different write rate, read fan-out, retention or share of zone-aware consumers. Each slider moves one assumption with the others at this workload's values. The scenarios are precomputed: the sliders work in this file, offline, with no code running."
     ),
@@ -51,8 +54,6 @@ cells = [
         "## Traffic\n\nMeasured from the broker metrics exports unless marked *assumed* (set in the workload file) or *default*."
     ),
     code("rv.traffic_summary(ctx)"),
-    md("## Three-year view"),
-    code("rv.projection_table(ctx)"),
     md(
         "## Contract worksheet\n\nWhat the applications rely on, with the evidence for each item. Missing evidence is shown as missing, never assumed."
     ),
@@ -80,12 +81,12 @@ cells = [
     md("## Readiness gates\n\nEach gate is *pass*, *fail* or *no evidence*. Staying is a valid outcome."),
     code('rv.plan_section(ctx, "gates")'),
     code('rv.plan_section(ctx, "recommendations")'),
-    md("## Every cost line\n\nQuantity × unit price = USD, with the catalog key and the source of the price."),
-    code("rv.cost_lines_tables(ctx)"),
     md("## Assumptions"),
     code("rv.assumptions_table(ctx)"),
     md("## Prices used"),
     code("rv.prices_used(ctx)"),
+    md("## Every cost line\n\nQuantity × unit price = USD, with the catalog key and the source of the price."),
+    code("rv.cost_lines_tables(ctx)"),
     code(
         "# Data files beside the HTML (costs.csv, xlsx, index summary), from this same evaluation.\n"
         "if out_dir:\n"

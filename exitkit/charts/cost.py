@@ -21,7 +21,17 @@ PATHS = [
     "private_connectivity", "storage", "requests", "backfill", "observability", "labor",
 ]  # fmt: skip
 PATH_COLORS = {p: COLORWAY[i % len(COLORWAY)] for i, p in enumerate(PATHS)}
+PATH_LABELS = {
+    "compute": "Compute", "producer_ingress": "Producer ingress", "replication": "Replication",
+    "consumer_egress": "Consumer egress", "cross_zone": "Cross-zone transfer",
+    "private_connectivity": "Private connectivity", "storage": "Storage", "requests": "Requests",
+    "backfill": "Backfill", "observability": "Observability", "labor": "Labour",
+}  # fmt: skip
 SCENARIO_RESERVED = ("platform", "name", "monthly_usd")
+SCENARIO_LABELS = {
+    "write_multiplier": "Write rate ×", "fan_out": "Read fan-out", "retention_days": "Retention (days)",
+    "zone_aware_share": "Zone-aware consumers (share)",
+}  # fmt: skip
 
 
 def _fmt(v) -> str:
@@ -34,11 +44,13 @@ def _fmt(v) -> str:
 
 
 def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", "abnormal")) -> go.Figure:
-    """Monthly cost per platform, stacked by byte path, steady and abnormal side by side.
+    """Monthly cost per platform: steady state as horizontal bars stacked by byte path, abnormal
+    state (amortized) as one bar per platform in a small panel beside it.
 
-    `cost_json` is the `exitkit cost --format json` document (a dict or its text). Bars sum
-    the platform's `lines` of each state; the label above each bar is that sum. One-time
-    migration lines are not monthly and are left out (they are in `one_time_usd`).
+    `cost_json` is the `exitkit cost --format json` document (a dict or its text). Bars sum the
+    platform's `lines` of each state; the label at each bar's end is that sum. One-time migration
+    lines are not monthly and are left out (they are in `one_time_usd`). Legend names are the
+    byte paths in words (`PATH_LABELS`); the legend sits under the chart, never clipped.
     """
     doc = json.loads(cost_json) if isinstance(cost_json, str) else cost_json
     platforms = doc["platforms"]
@@ -52,35 +64,106 @@ def cost_by_path(cost_json: Mapping | str, states: tuple[str, ...] = ("steady", 
                 sums[k] = sums.get(k, 0.0) + float(line["monthly_usd"])
                 if line.get("unpriced"):
                     unpriced.add((name, line["state"]))
-    used = {path for (_, _, path) in sums}
+    steady_state, abnormal_state = states[0], states[1] if len(states) > 1 else None
+    used = {path for (_, st, path) in sums if st == steady_state}
     paths = [p for p in PATHS if p in used] + sorted(used - set(PATHS))
-    x = [[n for n in names for _ in states], [s for _ in names for s in states]]
-    fig = new_figure(
-        title=dict(text=f"Monthly cost by byte path: {doc.get('workload', '')}".rstrip(": ")),
-        barmode="stack",
-        yaxis=dict(title=dict(text=f"{doc.get('currency', 'USD')} per month"), tickprefix="$", tickformat=",.0f"),
-        xaxis=dict(title=dict(text="platform · state")),
-        legend=dict(title=dict(text="byte path"), traceorder="reversed"),
-    )
-    for i, path in enumerate(paths):
-        ys = [sums.get((n, s, path), 0.0) for n, s in zip(*x, strict=True)]
+    currency = doc.get("currency", "USD")
+    fig = make_subplots(
+        rows=1, cols=2, shared_yaxes=True, column_widths=[0.78, 0.22], horizontal_spacing=0.03,
+        subplot_titles=["Steady state", "Abnormal (amortized)"],
+    )  # fmt: skip
+    for path in paths:
+        xs = [sums.get((n, steady_state, path), 0.0) for n in names]
+        label = PATH_LABELS.get(path, path)
         fig.add_trace(
             go.Bar(
-                x=x, y=ys, name=path, marker=dict(color=PATH_COLORS.get(path, COLORWAY[i % len(COLORWAY)])),
-                customdata=[[n, s, usd(v)] for n, s, v in zip(*x, ys, strict=True)],
-                hovertemplate="%{customdata[0]} · %{customdata[1]}<br>" + path
-                + ": %{customdata[2]} per month<extra></extra>",
-            )
+                y=names, x=xs, orientation="h", name=label, legendgroup=path, meta=path,
+                marker=dict(color=PATH_COLORS.get(path, COLORWAY[len(fig.data) % len(COLORWAY)])),
+                customdata=[[n, usd(v)] for n, v in zip(names, xs, strict=True)],
+                hovertemplate="%{customdata[0]}<br>" + label + ": %{customdata[1]} per month<extra></extra>",
+            ),
+            row=1, col=1,
         )  # fmt: skip
-    totals = [sum(sums.get((n, s, p), 0.0) for p in paths) for n, s in zip(*x, strict=True)]
+    steady = [sum(sums.get((n, steady_state, p), 0.0) for p in paths) for n in names]
+    abnormal = [sum(v for (n2, st, _), v in sums.items() if n2 == n and st == abnormal_state) for n in names]
     fig.add_trace(
         go.Scatter(
-            x=x, y=totals, mode="text", textposition="top center",
-            text=[f"needs quote (≥ {usd(t)})" if (n, s) in unpriced else usd(t)
-                  for n, s, t in zip(*x, totals, strict=True)],
-            name="total", showlegend=False, hoverinfo="skip",
-        )
+            y=names, x=steady, mode="text", textposition="middle right",
+            text=[f"needs quote (≥ {usd(t)})" if (n, steady_state) in unpriced else usd(t)
+                  for n, t in zip(names, steady, strict=True)],
+            name="total", showlegend=False, hoverinfo="skip", cliponaxis=False,
+        ),
+        row=1, col=1,
     )  # fmt: skip
+    fig.add_trace(
+        go.Bar(
+            y=names, x=abnormal, orientation="h", name="Abnormal state (all paths)", meta="abnormal",
+            marker=dict(color="#9aa5b1"), textposition="outside", cliponaxis=False,
+            text=[f"needs quote (≥ {usd(t)})" if (n, abnormal_state) in unpriced else usd(t)
+                  for n, t in zip(names, abnormal, strict=True)],
+            hovertemplate="%{y}: %{text} per month (abnormal)<extra></extra>", showlegend=False,
+        ),
+        row=1, col=2,
+    )  # fmt: skip
+    legend_rows = -(-len(paths) // 4)
+    height = 130 + 44 * len(names) + 26 * legend_rows
+    margin_b = 80 + 26 * legend_rows
+    plot_h = height - 90 - margin_b
+    fig.update_layout(
+        template=TEMPLATE,
+        title=dict(text=f"Monthly cost by byte path: {doc.get('workload', '')}".rstrip(": ")),
+        barmode="stack",
+        height=height,
+        margin=dict(t=90, l=10, r=30, b=margin_b),
+        # below the axis title (about 60 px under the plot area), never over it
+        legend=dict(title=dict(text="Byte path "), orientation="h", x=0, xanchor="left", y=-70 / plot_h,
+                    yanchor="top", traceorder="normal"),
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed", automargin=True, row=1, col=1)
+    peak = max(steady, default=0) or 1
+    fig.update_xaxes(tickprefix="$", tickformat=",.0f", range=[0, peak * 1.2], title=dict(text=f"{currency} per month"),
+                     row=1, col=1)  # fmt: skip
+    fig.update_xaxes(tickprefix="$", tickformat=",.0f", range=[0, (max(abnormal, default=0) or 1) * 1.8], nticks=3,
+                     row=1, col=2)  # fmt: skip
+    return fig
+
+
+def cumulative_cost(
+    series: Mapping[str, list[float]],
+    names: Mapping[str, str],
+    today: str,
+    candidate: str | None,
+    payback_month: int | None = None,
+) -> go.Figure:
+    """Cumulative cost over the months (month 0 = the one-time migration) for today's platform
+    and each candidate; the recommended candidate drawn bold, its payback month marked."""
+    fig = new_figure(
+        title=dict(text="Cumulative cost over three years"),
+        yaxis=dict(title=dict(text="USD, cumulative"), tickprefix="$", tickformat=",.0f", rangemode="tozero"),
+        xaxis=dict(title=dict(text="month"), dtick=6),
+        legend=dict(orientation="h", x=0, y=-0.22, yanchor="top"),
+        height=470,
+        margin=dict(t=80, b=120),
+    )
+    for pid, ys in series.items():
+        bold = pid in (today, candidate)
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(len(ys))), y=ys, mode="lines", name=names.get(pid, pid) + (" (today)" if pid == today else ""),
+                line=dict(width=3 if bold else 1, dash=None if bold else "dot",
+                          color="#323f4b" if pid == today else None if bold else "#bcccdc"),
+                hovertemplate="month %{x}: %{y:$,.0f}<extra>" + names.get(pid, pid) + "</extra>",
+            )
+        )  # fmt: skip
+    if candidate is not None and payback_month is not None and payback_month < len(series.get(candidate, [])):
+        y = series[candidate][payback_month]
+        fig.add_trace(
+            go.Scatter(
+                x=[payback_month], y=[y], mode="markers", name=f"pays back in month {payback_month}",
+                marker=dict(size=12, color="#207227", symbol="diamond"),
+                hovertemplate="pays back in month %{x}<extra></extra>",
+            )
+        )  # fmt: skip
     return fig
 
 
@@ -137,7 +220,7 @@ def _platform_totals(rows: pd.DataFrame, platforms: list[str]) -> list[float | N
 
 def scenario_text(state: Mapping, platforms: list[str], totals: list[float | None]) -> str:
     """The annotation shown for one scenario: its parameters, then each platform's total."""
-    params = ", ".join(f"{k}={_fmt(v)}" for k, v in state.items())
+    params = ", ".join(f"{SCENARIO_LABELS.get(k, k)} {_fmt(v)}" for k, v in state.items())
     money = " · ".join(f"{p} {usd(t)}" for p, t in zip(platforms, totals, strict=True))
     return f"{params}<br>monthly total: {money}"
 
@@ -188,7 +271,7 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
             )  # fmt: skip
         sliders.append(
             dict(
-                active=base_index[p], steps=steps, currentvalue=dict(prefix=f"{p}: "), name=p,
+                active=base_index[p], steps=steps, currentvalue=dict(prefix=f"{SCENARIO_LABELS.get(p, p)}: "), name=p,
                 x=0, len=1, xanchor="left", y=-(50 + slider_h * i) / plot_h, yanchor="top", pad=dict(t=0, b=0),
             )
         )  # fmt: skip
@@ -252,32 +335,44 @@ def tornado(tornado_df: pd.DataFrame) -> go.Figure:
     order = df.groupby("assumption", sort=False)["swing"].max().sort_values(ascending=False, kind="stable")
     assumptions = order.index.tolist()
     platforms = list(dict.fromkeys(df["platform"]))
-    fig = make_subplots(rows=1, cols=len(platforms), shared_yaxes=True, subplot_titles=platforms,
-                        horizontal_spacing=0.04)  # fmt: skip
+    frames, bases = {}, {}
+    for platform in platforms:
+        g = df[df["platform"] == platform].set_index("assumption").reindex(assumptions).dropna(subset=["base_usd"])
+        frames[platform] = g
+        bases[platform] = float(g["base_usd"].iloc[0]) if len(g) else 0.0
+    # one panel per platform, stacked: full-width titles and axes never run into each other
+    panel_h, gap = 40 + 26 * len(assumptions), 60
+    plot_h = len(platforms) * panel_h + (len(platforms) - 1) * gap
+    fig = make_subplots(
+        rows=len(platforms), cols=1, subplot_titles=[f"{p} (base {usd(bases[p])} per month)" for p in platforms],
+        vertical_spacing=gap / plot_h if len(platforms) > 1 else 0,
+    )  # fmt: skip
     fig.update_layout(
         template=TEMPLATE,
         title=dict(text="Which assumptions move the monthly cost (low and high value vs base)"),
         barmode="overlay",
-        height=max(320, 140 + 40 * len(assumptions)),
-        legend=dict(orientation="h", y=-0.2),
+        height=plot_h + 190,
+        margin=dict(t=100, b=90),
+        legend=dict(orientation="h", x=0, xanchor="left", y=-50 / plot_h, yanchor="top"),
     )
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=assumptions, autorange="reversed")
+    fig.update_yaxes(
+        type="category", categoryorder="array", categoryarray=assumptions, autorange="reversed", automargin=True
+    )
     fig.update_xaxes(tickprefix="$", tickformat=",.0f")
-    for col, platform in enumerate(platforms, 1):
-        g = df[df["platform"] == platform].set_index("assumption").reindex(assumptions).dropna(subset=["base_usd"])
-        base = float(g["base_usd"].iloc[0]) if len(g) else 0.0
+    for row, platform in enumerate(platforms, 1):
+        g, base = frames[platform], bases[platform]
         for side, color in (("low", COLORWAY[5]), ("high", COLORWAY[3])):
             vals = g[f"{side}_usd"].astype(float)
             fig.add_trace(
                 go.Bar(
                     y=g.index.tolist(), x=(vals - g["base_usd"].astype(float)).tolist(),
                     base=g["base_usd"].astype(float).tolist(), orientation="h", name=f"at {side} value",
-                    legendgroup=side, showlegend=col == 1, marker=dict(color=color, opacity=0.85),
+                    legendgroup=side, showlegend=row == 1, marker=dict(color=color, opacity=0.85),
                     customdata=[[lab, usd(v), usd(v - b)] for lab, v, b in zip(g[f"{side}_label"], vals, g["base_usd"], strict=True)],
                     hovertemplate="%{customdata[0]}: %{customdata[1]} (%{customdata[2]} vs base)<extra></extra>",
                 ),
-                row=1, col=col,
+                row=row, col=1,
             )  # fmt: skip
-        fig.add_vline(x=base, line=dict(color="#444444", width=1), row=1, col=col)
-        fig.update_xaxes(title=dict(text=f"USD per month (base {usd(base)})"), row=1, col=col)
+        fig.add_vline(x=base, line=dict(color="#444444", width=1), row=row, col=1)
+    fig.update_xaxes(title=dict(text="USD per month"), row=len(platforms), col=1)
     return fig

@@ -54,6 +54,8 @@ def _run(workload_path: str, db: str | None, fmt: str) -> None:
         "offset_validation": "Offset validation", "rehearsals": "Measured rehearsals (exitkit rehearse)",
     }  # fmt: skip
     click.echo(f"Plan: {result.title} ({result.workload}), today on {result.source_platform}")
+    rec = result.recommended
+    click.echo(f"Recommended: {rec['decision']}" + (f" → {rec['candidate']}" if rec.get("candidate") else ""))
     for key, title in titles.items():
         df = tables[key]
         click.echo(f"\n== {title} ==")

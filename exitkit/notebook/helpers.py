@@ -473,3 +473,34 @@ def html_table(rows: list[tuple[str, str]], caption: str = "") -> str:
         for k, v in rows
     )
     return f"<table>{cap}<tbody>{body}</tbody></table>"
+
+
+# Which export formats name the platform they came from (the rest, e.g. Prometheus, could be any).
+PLATFORM_BY_FORMAT_PREFIX = (("confluent", "confluent-dedicated"), ("cloudwatch", "msk-standard"))
+
+
+def source_platform(con, cluster: str) -> str | None:
+    """The platform a cluster runs on, from the export formats the store holds for it: Confluent's
+    metrics API → confluent-dedicated, CloudWatch `AWS/Kafka` → msk-standard; None when the exports
+    do not say (Prometheus and CLI outputs come from any Kafka), and the form must ask."""
+    formats = [r[0] for r in con.execute("SELECT DISTINCT format FROM sources WHERE cluster = ?", [cluster]).fetchall()]
+    for prefix, platform in PLATFORM_BY_FORMAT_PREFIX:
+        if any(f.startswith(prefix) for f in formats):
+            return platform
+    return None
+
+
+def top_cluster_topics(profile_df: pd.DataFrame, n: int = 2) -> tuple[str, list[tuple[str, str]]]:
+    """The cluster of the biggest writer and its `n` biggest writers: a workload comes from one
+    cluster, so the picker's first selection never mixes two."""
+    top = top_topics(profile_df, len(profile_df))
+    cluster = top[0][0]
+    return cluster, [t for t in top if t[0] == cluster][:n]
+
+
+def default_workload(workloads_dir: str | Path = "workloads", fallback: str = "telemetry") -> str:
+    """The workload a notebook uses when none is given: the newest file 01_explore's picker wrote
+    into `workloads_dir`, else the demo workload `fallback`."""
+    d = Path(workloads_dir)
+    files = sorted(d.glob("*.yaml"), key=lambda p: p.stat().st_mtime) if d.is_dir() else []
+    return str(files[-1]) if files else fallback

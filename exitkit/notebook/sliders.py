@@ -19,7 +19,7 @@ import plotly.io as pio
 from IPython import get_ipython
 from IPython.display import clear_output, display
 
-from exitkit.charts.cost import PATH_COLORS, PATHS
+from exitkit.charts.cost import PATH_COLORS, PATH_LABELS, PATHS
 from exitkit.charts.theme import COLORWAY, TEMPLATE, usd
 from exitkit.cost import CostInputs, CostResult, evaluate
 from exitkit.cost.adapter import WorkloadCost, workload_cost
@@ -105,7 +105,7 @@ class CostSliders:
             readout_format=".2f", style=style, layout=lay,
         )  # fmt: skip
         self.retention_days = w.FloatSlider(
-            value=base_days, min=0.0, max=max(30.0, math.ceil(2 * base_days)), step=0.25, description="retention (days)",
+            value=base_days, min=0.0, max=max(30.0, math.ceil(10 * base_days)), step=0.25, description="retention (days)",
             readout_format=".2f", style=style, layout=lay,
         )  # fmt: skip
         self.zone_aware_share = w.FloatSlider(
@@ -137,7 +137,7 @@ class CostSliders:
         self.reset_button.on_click(lambda _: self.recompute(**self._base_values))
         self.recompute()
         controls = w.VBox([getattr(self, n) for n in SLIDERS] + [self.reset_button])
-        self.widget = w.VBox([controls, fig_view, self.table])
+        self.widget = w.VBox([controls, fig_view, self.table], layout=w.Layout(width="100%"))
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -200,39 +200,47 @@ class CostSliders:
         return sums
 
     def _new_figure(self) -> go.Figure:
-        # short platform ids on the axis (full names in the hover and the totals table): long
-        # names rotate vertically and squash the plot area in a notebook cell
-        x = list(self.platforms)
+        # horizontal bars: full platform names on the y axis read at any cell width (vertical bars
+        # rotated or piled their labels and squashed the plot in a narrow notebook cell)
+        names = [self.names.get(p, p) for p in self.platforms]
+        n_paths = len(PATHS)
+        height = 200 + 40 * len(names) + 22 * -(-n_paths // 4)
+        plot_h = height - 70 - 140
         fig = go.Figure(
             layout=dict(
                 template=TEMPLATE,
                 barmode="stack",
+                autosize=True,
                 title=dict(text=f"Monthly cost by byte path: {self.base_inputs.name}"),
-                xaxis=dict(tickangle=0, automargin=True),
-                yaxis=dict(title=dict(text="USD per month (steady + abnormal)"), tickprefix="$", tickformat=",.0f"),
-                legend=dict(title=dict(text="byte path"), traceorder="reversed", orientation="h", y=-0.15),
-                height=560,
-                margin=dict(t=70, b=120),
+                yaxis=dict(autorange="reversed", automargin=True),
+                xaxis=dict(title=dict(text="USD per month (steady + abnormal)"), tickprefix="$", tickformat=",.0f"),
+                # under the x axis title (about 60 px below the plot area), never over the bars' totals
+                legend=dict(title=dict(text="Byte path "), orientation="h", x=0, y=-70 / plot_h, yanchor="top"),
+                height=height,
+                margin=dict(t=70, b=140, r=90),
             )
         )
         for i, path in enumerate(PATHS):
+            label = PATH_LABELS.get(path, path)
             fig.add_trace(
                 go.Bar(
-                    x=x, y=[0.0] * len(x), name=path, marker=dict(color=PATH_COLORS.get(path, COLORWAY[i % len(COLORWAY)])),
-                    customdata=[self.names[p] for p in self.platforms],
-                    hovertemplate="%{customdata}<br>" + path + ": $%{y:,.0f} per month<extra></extra>",
+                    y=names, x=[0.0] * len(names), name=label, meta=path, orientation="h",
+                    marker=dict(color=PATH_COLORS.get(path, COLORWAY[i % len(COLORWAY)])),
+                    hovertemplate="%{y}<br>" + label + ": $%{x:,.0f} per month<extra></extra>",
                 )
             )  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=x, y=[0.0] * len(x), mode="text", text=[""] * len(x), textposition="top center",
-                       name="total", showlegend=False, hoverinfo="skip")
-        )  # fmt: skip
+        # totals as annotations at each bar's end: a text-mode trace shows up in the FigureWidget's
+        # legend ("Aa") even with showlegend=False
+        for name in names:
+            fig.add_annotation(
+                x=0, y=name, text="", xanchor="left", showarrow=False, xshift=4, name="total", xref="x", yref="y"
+            )
         return fig
 
     def bar_totals(self) -> dict[str, float]:
         """Per platform id, the sum of the figure's stacked bars (what the chart shows)."""
         bars = [tr for tr in self.figure.data if tr.type == "bar"]
-        return {p: sum(float(tr.y[i]) for tr in bars) for i, p in enumerate(self.platforms)}
+        return {p: sum(float(tr.x[i]) for tr in bars) for i, p in enumerate(self.platforms)}
 
     def _draw(self) -> None:
         sums = self._path_sums()
@@ -241,11 +249,11 @@ class CostSliders:
         with fig.batch_update():
             for tr in fig.data:
                 if tr.type == "bar":
-                    ys = sums.get(tr.name, [0.0] * len(self.platforms))
-                    tr.y = ys
-                    tr.showlegend = any(v > 0 for v in ys)
-            fig.data[-1].y = totals
-            fig.data[-1].text = [usd(v) for v in totals]
+                    xs = sums.get(tr.meta, [0.0] * len(self.platforms))
+                    tr.x = xs
+                    tr.showlegend = any(v > 0 for v in xs)
+            for ann, v in zip(fig.layout.annotations, totals, strict=True):
+                ann.x, ann.text = v, usd(v)
         v = self.values()
         state = (
             f"write ×{v['write_multiplier']:.2f}, fan-out {v['fan_out']:.2f}, retention {v['retention_days']:.2f} d, "

@@ -46,6 +46,7 @@ class Plan:
     recommendations: dict[str, dict]
     notes: list[str] = field(default_factory=list)
     rehearsals: list[dict] = field(default_factory=list)  # measured runs (exitkit rehearse), latest per platform
+    recommended: dict = field(default_factory=dict)  # the one decision for the workload (gates.choose)
 
     def to_dict(self) -> dict:
         areas: dict[str, list[dict]] = {a: [] for a in AREAS}
@@ -70,6 +71,7 @@ class Plan:
                 for name, res in self.gates.items()
             },
             "recommendations": self.recommendations,
+            "recommended": self.recommended,
             "notes": self.notes,
             "rehearsals": self.rehearsals,
         }
@@ -183,6 +185,8 @@ def build_plan(
         top = {name: g.worst({c: by_cand[c][name] for c in by_cand}) for name in GATES}
     recs = {c: g.recommend(c, source, by_cand.get(c, {})) if c in by_cand else g.recommend(c, source, {})
             for c in candidates}  # fmt: skip
+    monthly = {} if cost_result is None else {p.platform: p.total_usd for p in cost_result.platforms}
+    recommended = g.choose({c: r for c, r in recs.items() if c != source}, monthly, unpriced)
     return Plan(
         workload=workload.name,
         title=workload.display_title,
@@ -202,6 +206,7 @@ def build_plan(
         recommendations=recs,
         notes=notes,
         rehearsals=[{k: v for k, v in r.items() if k != "date"} for r in runs],
+        recommended=recommended,
     )
 
 

@@ -281,5 +281,40 @@ def recommend(candidate: str, source_platform: str, gates: dict[str, GateResult]
             "rule": "every gate passes → move"}  # fmt: skip
 
 
-__all__ = ["GATES", "GateResult", "contract_rehearsal", "cost_model", "cutover_runbook", "data_boundary",
+DECISION_ORDER = ("move", "fix first", "stay")
+
+
+def choose(
+    recommendations: dict[str, dict], monthly_usd: dict[str, float | None], unpriced: dict[str, list[str]]
+) -> dict:
+    """The workload's one recommendation from the per-candidate decisions.
+
+    *move* beats *fix first*, which beats *stay*; among candidates with the same decision the
+    fully priced one comes first, then the cheapest per month. When the best decision is *stay*
+    there is no candidate: the workload stays where it is. Returns `{decision, candidate,
+    reasons, rule}`; this is the headline of the report, `index.html` and `summary.json`.
+    """
+    for decision in DECISION_ORDER[:2]:
+        picks = sorted(
+            (c in unpriced, _money_rank(monthly_usd.get(c)), c)
+            for c, r in recommendations.items()
+            if r["decision"] == decision
+        )
+        if picks:
+            cand = picks[0][2]
+            rec = recommendations[cand]
+            return {"decision": decision, "candidate": cand, "reasons": list(rec["reasons"]), "rule": rec["rule"]}
+    return {
+        "decision": "stay",
+        "candidate": None,
+        "reasons": [f"{c}: {'; '.join(r['reasons'])}" for c, r in recommendations.items()],
+        "rule": "no candidate can move or be fixed first → stay",
+    }
+
+
+def _money_rank(v: float | None) -> float:
+    return float("inf") if v is None else v
+
+
+__all__ = ["DECISION_ORDER", "GATES", "GateResult", "choose", "contract_rehearsal", "cost_model", "cutover_runbook", "data_boundary",
            "ownership", "recommend", "worst"]  # fmt: skip

@@ -9,7 +9,6 @@ cause in `summary.json` and `index.html`, with the executed notebook kept.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import signal
@@ -27,6 +26,7 @@ from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from exitkit.errors import OutputError, shown_path
+from exitkit.report.words import GATE_TEXT, STATUS_WORD
 from exitkit.safe_output import strict_json
 from exitkit.workload.loader import load_workload
 
@@ -217,21 +217,33 @@ def _dedupe_names(results: list[dict]) -> list[dict]:
     return results
 
 
+SUMMARY_KEYS = (
+    "name",
+    "title",
+    "status",
+    "html",
+    "ipynb",
+    "error",
+    "cheapest",
+    "monthly_savings_usd",
+    "gates",
+    "recommendation",
+    "workload",
+    "decision",
+    "candidate",
+    "monthly_saving_usd",
+    "payback_month",
+    "today_platform",
+    "today_monthly_usd",
+    "candidate_monthly_usd",
+    "one_time_usd",
+    "three_year_saving_usd",
+)  # summary.json's fields per workload (add, never rename)
+
+
 def write_summary(results: list[dict], out: Path) -> Path:
     path = out / "summary.json"
-    keep = (
-        "name",
-        "title",
-        "status",
-        "html",
-        "ipynb",
-        "error",
-        "cheapest",
-        "monthly_savings_usd",
-        "gates",
-        "recommendation",
-        "workload",
-    )
+    keep = SUMMARY_KEYS
     doc = {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "workloads": [{k: r.get(k) for k in keep} for r in results],
@@ -239,49 +251,45 @@ def write_summary(results: list[dict], out: Path) -> Path:
     return write_atomic(path, strict_json(doc, "summary.json", indent=2))
 
 
+def fleet_totals(results: list[dict]) -> dict:
+    """Sums over the workloads that finished: today, the recommended candidates, savings, one-time.
+
+    A workload whose figure is unknown is counted in `unknown` and left out of that sum (never
+    as zero), so the page can say "n workloads not included".
+    """
+    ok = [r for r in results if r["status"] == "ok"]
+    out: dict = {"workloads": len(results), "failed": len(results) - len(ok), "decisions": {}}
+    for r in ok:
+        out["decisions"][r.get("decision") or "unknown"] = out["decisions"].get(r.get("decision") or "unknown", 0) + 1
+    for key in ("today_monthly_usd", "monthly_saving_usd", "one_time_usd", "three_year_saving_usd"):
+        vals = [r.get(key) for r in ok]
+        known = [v for v in vals if v is not None]
+        out[key] = sum(known) if known else None
+        out[key + "_unknown"] = len(vals) - len(known)
+    return out
+
+
 def write_index(results: list[dict], out: Path) -> Path:
-    """The fleet view: every workload, status, cheapest candidate, savings, gates, links. All text escaped."""
-    e = html.escape
+    """The fleet view (template `fleet.html.j2`): every workload's decision, money, gates, links."""
+    from exitkit.report.present import render  # deferred: Jinja and IPython stay off the batch's import path
+
     rows = []
     for r in results:
-        link = f'<a href="{e(Path(r["html"]).name)}">{e(r["name"])}</a>' if r.get("html") else e(r["name"])
-        gates = " ".join(
-            f'<span class="b {e(str(v))}" title="{e(k)}">{e(k.replace("_", " "))}: {e(str(v).replace("_", " "))}</span>'
-            for k, v in (r.get("gates") or {}).items()
-        )
-        savings = r.get("monthly_savings_usd")
         rows.append(
-            "<tr>"
-            f"<td>{link}<div class='m'>{e(r.get('title') or '')}</div></td>"
-            f"<td><span class='s {e(r['status'])}'>{e(r['status'])}</span></td>"
-            f"<td>{e(r.get('cheapest') or '—')}</td>"
-            f"<td class='n'>{'—' if savings is None else e(f'${savings:,.0f}')}</td>"
-            f"<td>{e(r.get('recommendation') or '—')}</td>"
-            f"<td>{gates}</td>"
-            f"<td class='err'>{e(r.get('error') or '')}{_nb_link(r)}</td>"
-            "</tr>"
+            {
+                **dict.fromkeys(SUMMARY_KEYS),
+                **r,
+                "href": Path(r["html"]).name if r.get("html") else None,
+                "nb_href": Path(r["ipynb"]).name if r["status"] != "ok" and r.get("ipynb") else None,
+            }
         )
-    failed = sum(r["status"] != "ok" for r in results)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>exitkit fleet summary</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; color: #1f2933; margin: 32px; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 14px; }}
-th, td {{ border-bottom: 1px solid #d9e2ec; padding: 6px 10px; text-align: left; vertical-align: top; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; }} .m {{ color: #52606d; font-size: 12px; }}
-.s, .b {{ display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; margin: 1px; }}
-.ok, .pass {{ background: #e3f9e5; color: #207227; }} .failed, .fail {{ background: #ffe3e3; color: #a61b1b; }}
-.no_evidence {{ background: #fff3c4; color: #8d6708; }} td.err {{ color: #a61b1b; font-size: 12px; max-width: 420px; }}
-</style></head><body>
-<h1>Kafka platform exit — fleet summary</h1>
-<p class="m">{len(results)} workload(s), {failed} failed. Generated {e(datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))}.</p>
-<table><thead><tr><th>Workload</th><th>Status</th><th>Cheapest candidate</th><th>Monthly savings vs today</th><th>Recommendation</th><th>Readiness gates</th><th>Error</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table></body></html>"""
+    page = render(
+        "fleet.html.j2",
+        rows=rows,
+        totals=fleet_totals(results),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        gate_text=GATE_TEXT,
+        status_word=STATUS_WORD,
+    )
     path = out / "index.html"
     return write_atomic(path, page)
-
-
-def _nb_link(r: dict) -> str:
-    if r["status"] == "ok" or not r.get("ipynb"):
-        return ""
-    return f' (<a href="{html.escape(Path(r["ipynb"]).name)}">executed notebook</a>)'

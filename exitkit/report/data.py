@@ -6,13 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-from openpyxl.styles import Font
-
-from exitkit.cost.adapter import NEEDS_QUOTE, lines_frame, quoted_frame, totals_frame
-from exitkit.prices import catalog_frame
-from exitkit.report.context import ReportContext, headline
-from exitkit.safe_output import safe_cell, safe_frame, strict_json
+from exitkit.cost.adapter import lines_frame, quoted_frame
+from exitkit.report.context import ReportContext, decision, headline
+from exitkit.report.workbook import write_workbook
+from exitkit.safe_output import safe_frame, strict_json
 
 USD_FORMAT = '"$"#,##0.00'
 USD_PRICE_FORMAT = '"$"#,##0.000000'
@@ -37,68 +34,23 @@ def write_data_files(ctx: ReportContext, out: str | Path) -> dict:
         "xlsx": str(xlsx_path),
         "cheapest": h["cheapest"],
         "monthly_savings_usd": h["monthly_savings_usd"],
-        "payback_month": h["payback_month"],  # the cheapest candidate's cash flow (None: never / needs quote)
         "recommendation": h["recommendation"],
         "gates": h["gates"],
+        # the plan's decision and the money for its candidate (never the cheapest by itself)
+        "decision": h["decision"],
+        "candidate": h["candidate"],
+        "monthly_saving_usd": h["monthly_saving_usd"],
+        "payback_month": h["payback_month"],
+        "today_platform": h["today_platform"],
+        "today_monthly_usd": h["today_monthly_usd"],
+        "candidate_monthly_usd": h["candidate_monthly_usd"],
+        "one_time_usd": h["migration_usd"],
+        "three_year_saving_usd": h["three_year_saving_usd"],
     }
     summary_path(out, name).write_text(strict_json(summary, f"{name}.summary.json"))
     return summary
 
 
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
-    """Sheets: Totals, Cost lines, Prices, Projection — USD formatted, headers frozen, widths set."""
-
-    totals = quoted_frame(totals_frame(ctx.result)).rename(
-        columns={
-            "steady_usd": "steady_usd_month",
-            "abnormal_usd": "abnormal_usd_month",
-            "total_usd": "total_usd_month",
-            "migration_usd": "migration_usd_one_time",
-        }
-    )
-    lines = quoted_frame(lines_frame(ctx.result))
-    prices = catalog_frame(ctx.cost.catalog, ctx.result.price_keys())
-    projection = pd.DataFrame(ctx.projection)
-    if "incomplete" in projection:  # a total resting on an unpriced line is not a number
-        mask = projection["incomplete"].fillna(False).astype(bool)
-        for col in ("monthly_usd", "annual_usd", "one_time_usd", "cumulative_usd"):
-            projection[col] = projection[col].astype(object).where(~mask, NEEDS_QUOTE)
-    sheets = {"Totals": totals, "Cost lines": lines, "Prices": prices, "Projection": projection}
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        for name, df in sheets.items():
-            df = safe_frame(df, f"{path.name} sheet {name!r}")  # formulas stay text; no infinities
-            df.to_excel(xw, sheet_name=name, index=False)
-            _format(xw.book[name], df)
-        ws = xw.book["Totals"]
-        lab = ctx.result.assumptions.get("labor", {})
-        notes = [
-            f"Workload: {ctx.workload.display_title}; month = {ctx.result.month_hours:g} h; currency USD",
-            f"Labour: ${lab.get('hourly_rate_usd', 0):,.0f} per hour; labor_fte = labor_hours_per_month ÷ "
-            f"{lab.get('hours_per_fte_month', 0):.1f} h (2,087 h/yr ÷ 12, US OPM 2,087-hour divisor); hours: "
-            "workload assumptions.labor.hours_per_month, else exitkit defaults [unverified]",
-        ]
-        missing = ctx.result.missing_prices()
-        if missing:
-            keys = sorted({k for ks in missing.values() for k in ks})
-            notes.append(
-                f"needs quote: {', '.join(missing)} (no published price for {', '.join(keys)}); "
-                "supply it in the workload's prices: map"
-            )
-        for i, text in enumerate(notes):
-            ws.cell(row=len(totals) + 3 + i, column=1, value=safe_cell(text))
-    return path
-
-
-def _format(ws, df: pd.DataFrame) -> None:
-
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    for idx, col in enumerate(df.columns, start=1):
-        letter = ws.cell(row=1, column=idx).column_letter
-        sample = [str(col)] + [str(v) for v in df[col].head(200)]
-        ws.column_dimensions[letter].width = min(60, max(10, max(len(s) for s in sample) + 2))
-        fmt = USD_PRICE_FORMAT if col == "unit_price" else USD_FORMAT if "usd" in str(col) else None
-        if fmt:
-            for row in ws.iter_rows(min_row=2, min_col=idx, max_col=idx):
-                row[0].number_format = fmt
+    """The audit workbook (see `exitkit.report.workbook`): Summary, Inputs, Lines, Totals, Projection."""
+    return write_workbook(ctx, path, decision(ctx))
