@@ -213,11 +213,14 @@ def _summary(ws, ctx, d: dict, total_row: dict[str, int], cum_row: dict[tuple[st
             ws.cell(row=ws.max_row, column=2).number_format = fmt
 
     years = max((y for (_, y) in cum_row), default=0)
-    if today in total_row:
+    if m["today_baseline"] == "actual":  # the allocated bill (exitkit bill), not a model total
+        row("Today, per month", m["today_monthly_usd"], USD0)
+        ws.cell(row=ws.max_row, column=3, value="actual bill, allocated (exitkit bill)")
+    elif today in total_row:
         row("Today, per month", f"=Totals!F{total_row[today]}", USD0)
     if cand in total_row:
         row("Candidate, per month", f"=Totals!F{total_row[cand]}", USD0)
-        if today in total_row:
+        if "Today, per month" in fields:
             row("Monthly saving", f"=B{fields['Today, per month']}-B{fields['Candidate, per month']}", USD0)
         row("One-time migration", d["money"]["one_time_usd"], USD0)  # the cash flow's (dual run + tool)
         m_pay = d["money"]["payback"]
