@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -85,7 +86,8 @@ def test_xlsx_totals_and_projection_say_needs_quote(wc, tmp_path):
     totals = df[1:].set_index("platform")
     assert totals.loc["automq-byoc", "total_usd_month"] == "needs quote"
     assert totals.loc["automq-byoc", "missing_prices"] == "automq.aku_hour"
-    assert isinstance(totals.loc["warpstream-byoc", "total_usd_month"], float)
+    r = wb["Totals"]["A"].index(next(c for c in wb["Totals"]["A"] if c.value == "warpstream-byoc")) + 1
+    assert totals.loc["warpstream-byoc", "total_usd_month"] == f"=D{r}+E{r}"  # a formula over Lines (issue 16)
     assert totals.loc["msk-express", "labor_hours_per_month"] == 20  # platform table default
     assert totals.loc["msk-express", "labor_fte"] == pytest.approx(20 / (2087 / 12))
     proj = pd.DataFrame(wb["Projection"].values)
@@ -102,4 +104,6 @@ def test_report_says_at_the_top_which_prices_are_missing(wc):
     assert "Needs quote:</b> automq-byoc" in top and "prices: {automq.aku_hour:" in top
     labour = labor_table(ctx).data
     assert "$120 per hour" in labour and "173.9 h" in labour
-    assert "<td>warpstream-byoc</td>\n      <td>15.0</td>\n      <td>0.09</td>" in labour  # 15 h ÷ 173.9 h
+    assert re.search(
+        r"WarpStream BYOC</td><td class=\"num\">15</td><td class=\"num\">0.086</td>", labour
+    )  # 15 h ÷ 173.9 h

@@ -48,7 +48,9 @@ def test_plan_names_one_recommended_candidate_for_every_demo_workload(demo_db):
     """The plan's headline: move beats fix first beats stay; within a decision, the cheaper priced one."""
     expected = {
         "payments": ("move", "msk-express"),  # every gate passes for msk-express only
-        "compliance": ("fix first", "kafka-ec2-tiered"),  # msk-standard fails the boundary; automq unpriced
+        # msk-standard fails the boundary; kafka-ec2-tiered never pays back within the horizon (stay);
+        # automq-byoc's total needs a quote (cost_model no_evidence) → fix first
+        "compliance": ("fix first", "automq-byoc"),
         "telemetry": ("fix first", "warpstream-byoc"),
         "dispatch": ("fix first", "warpstream-byoc"),
     }

@@ -54,7 +54,7 @@ def test_lines_are_quantity_times_the_price_cell_and_totals_are_sumifs(report_ba
         assert price == pytest.approx(float(row.unit_price), rel=1e-12)
         by[(row.platform, row.state)] = by.get((row.platform, row.state), 0.0) + lines[f"E{r}"].value * price
     n = lines.max_row
-    for r in range(2, totals.max_row + 1):
+    for r in range(2, 2 + len(expected)):  # platform rows; notes follow under them
         pid = totals[f"A{r}"].value
         for col, state in (("D", "steady"), ("E", "abnormal")):
             assert totals[f"{col}{r}"].value == (
@@ -84,7 +84,7 @@ def test_projection_is_driven_by_the_growth_input_and_the_summary_mirrors_the_fi
     proj = wb["Projection"]
     for r in range(2, proj.max_row + 1):
         assert proj[f"C{r}"].value == f"=(1+growth_per_year)^(B{r}-1)"
-        if proj[f"G{r}"].value is not None:  # the cumulative: a running sum of the yearly cash flow
+        if proj[f"G{r}"].value not in (None, "needs quote"):  # the cumulative: a running sum of the cash flow
             assert proj[f"G{r}"].value.startswith(f"=F{r}")
     summary = {row[0].value: row[1].value for row in wb["Summary"].iter_rows(min_row=2) if row[0].value}
     summ = json.loads((report_batch["dir"] / "summary.json").read_text())
@@ -103,7 +103,7 @@ def test_libreoffice_recalculates_every_total_to_exitkit_cost(report_batch, tmp_
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     wb = load_workbook(tmp_path / "telemetry.xlsx", data_only=True)
-    rows = {r[0]: r for r in wb["Totals"].iter_rows(min_row=2, values_only=True)}
+    rows = {r[0]: r[:7] for r in wb["Totals"].iter_rows(min_row=2, values_only=True) if r[0] in expected}
     assert set(rows) == set(expected)
     for pid, e in expected.items():
         _, _, _, steady, abnormal, total, migration = rows[pid]

@@ -204,8 +204,7 @@ class CostSliders:
         # rotated or piled their labels and squashed the plot in a narrow notebook cell)
         names = [self.names.get(p, p) for p in self.platforms]
         n_paths = len(PATHS)
-        height = 200 + 40 * len(names) + 22 * -(-n_paths // 4)
-        plot_h = height - 70 - 140
+        height = max(140 + 40 * len(names), 150 + 20 * n_paths)  # the legend's column fits beside the bars
         fig = go.Figure(
             layout=dict(
                 template=TEMPLATE,
@@ -214,10 +213,10 @@ class CostSliders:
                 title=dict(text=f"Monthly cost by byte path: {self.base_inputs.name}"),
                 yaxis=dict(autorange="reversed", automargin=True),
                 xaxis=dict(title=dict(text="USD per month (steady + abnormal)"), tickprefix="$", tickformat=",.0f"),
-                # under the x axis title (about 60 px below the plot area), never over the bars' totals
-                legend=dict(title=dict(text="Byte path "), orientation="h", x=0, y=-70 / plot_h, yanchor="top"),
+                # beside the plot, never under the axis title or over the bars' totals
+                legend=dict(title=dict(text="Byte path"), orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"),
                 height=height,
-                margin=dict(t=70, b=140, r=90),
+                margin=dict(t=70, b=70, r=20),
             )
         )
         for i, path in enumerate(PATHS):
@@ -254,6 +253,7 @@ class CostSliders:
                     tr.showlegend = any(v > 0 for v in xs)
             for ann, v in zip(fig.layout.annotations, totals, strict=True):
                 ann.x, ann.text = v, usd(v)
+            fig.layout.xaxis.range = [0, max(totals, default=0) * 1.3 or 1]  # totals' labels inside the plot
         v = self.values()
         state = (
             f"write ×{v['write_multiplier']:.2f}, fan-out {v['fan_out']:.2f}, retention {v['retention_days']:.2f} d, "

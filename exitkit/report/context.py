@@ -521,6 +521,12 @@ def assumptions_table(ctx: ReportContext) -> HTML:
     return show("assumptions.html.j2", t=t, warnings=warnings, labor=labor_view(ctx))
 
 
+def labor_table(ctx: ReportContext) -> HTML:
+    """The labour table on its own (hours, FTE, monthly USD per platform, rate and source)."""
+    t = labor_view(ctx)
+    return show("table.html.j2", t=t) if t is not None else HTML("")
+
+
 def labor_view(ctx: ReportContext) -> dict | None:
     """Operating hours per month, FTE and monthly USD per platform, with the rate and their source."""
     lab = ctx.result.assumptions.get("labor", {})

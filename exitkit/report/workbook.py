@@ -132,9 +132,14 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
             "abnormal_usd_month",
             "total_usd_month",
             "migration_usd_one_time",
+            "missing_prices",
+            "labor_hours_per_month",
+            "labor_fte",
         ],
-        [22, 44, 12, 18, 18, 18, 22],
+        [22, 44, 12, 18, 18, 18, 22, 24, 20, 12],
     )
+    labor = ctx.result.assumptions.get("labor", {})
+    labor_by = labor.get("platforms", {})
     rng = f"Lines!$H$2:$H${n_lines}"
     plat, state = f"Lines!$A$2:$A${n_lines}", f"Lines!$B$2:$B${n_lines}"
     total_row: dict[str, int] = {}
@@ -147,11 +152,28 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
                 f'=SUMIFS({rng},{plat},$A{r},{state},"steady")', f'=SUMIFS({rng},{plat},$A{r},{state},"abnormal")',
                 NEEDS_QUOTE if p.monthly_incomplete else f"=D{r}+E{r}",
                 NEEDS_QUOTE if p.migration_incomplete else f'=SUMIFS({rng},{plat},$A{r},{state},"migration")',
+                ", ".join(p.missing_prices) or None,
+                labor_by.get(p.platform, {}).get("hours_per_month"), labor_by.get(p.platform, {}).get("fte"),
             ]
         )  # fmt: skip
         for col in range(4, 8):
             totals_ws.cell(row=r, column=col).number_format = USD
-    totals_ws.auto_filter.ref = f"A1:G{totals_ws.max_row}"
+    totals_ws.auto_filter.ref = f"A1:J{totals_ws.max_row}"
+    totals_ws.append([])
+    for pid, keys in ctx.result.missing_prices().items():
+        totals_ws.append(
+            [safe_cell(f"needs quote: {pid} — no published price for {', '.join(keys)}; add it to prices:")]
+        )
+    if labor:
+        rate, per_fte = labor.get("hourly_rate_usd", 0), labor.get("hours_per_fte_month", 0)
+        totals_ws.append(
+            [
+                safe_cell(
+                    f"Labour: ${rate:,.0f} per hour; labor_fte = labor_hours_per_month ÷ {per_fte:.1f} h "
+                    f"({labor.get('hours_per_fte_month_source', '')})"
+                )
+            ]
+        )
 
     # Projection: growth factor from the input; annual and cumulative as formulas
     _header(
@@ -177,8 +199,8 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
         proj_ws.append(
             [
                 pid, year, f"=(1+growth_per_year)^(B{r}-1)", float(x["monthly_usd"]) if known else None,
-                float(x["one_time_usd"]) if known else None, float(x["annual_usd"]) if known else None,
-                (f"=F{r}" + (f"+G{prev}" if prev else "")) if known else None,
+                float(x["one_time_usd"]) if known else NEEDS_QUOTE, float(x["annual_usd"]) if known else NEEDS_QUOTE,
+                (f"=F{r}" + (f"+G{prev}" if prev else "")) if known else NEEDS_QUOTE,
             ]
         )  # fmt: skip
         if known:
@@ -213,11 +235,14 @@ def _summary(ws, ctx, d: dict, total_row: dict[str, int], cum_row: dict[tuple[st
             ws.cell(row=ws.max_row, column=2).number_format = fmt
 
     years = max((y for (_, y) in cum_row), default=0)
-    if today in total_row:
+    if m["today_baseline"] == "actual":  # the allocated bill (exitkit bill), not a model total
+        row("Today, per month", m["today_monthly_usd"], USD0)
+        ws.cell(row=ws.max_row, column=3, value="actual bill, allocated (exitkit bill)")
+    elif today in total_row:
         row("Today, per month", f"=Totals!F{total_row[today]}", USD0)
     if cand in total_row:
         row("Candidate, per month", f"=Totals!F{total_row[cand]}", USD0)
-        if today in total_row:
+        if "Today, per month" in fields:
             row("Monthly saving", f"=B{fields['Today, per month']}-B{fields['Candidate, per month']}", USD0)
         row("One-time migration", d["money"]["one_time_usd"], USD0)  # the cash flow's (dual run + tool)
         m_pay = d["money"]["payback"]
