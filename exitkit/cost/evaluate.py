@@ -318,7 +318,7 @@ def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost
     if other:
         named = ", ".join(f"{k} ({region})" for k, region in other)
         msgs.append(
-            f"{len(other)} prices have no {inputs.region} list price in the catalog and use another region's: "
+            f"{len(other)} price{'s have' if len(other) != 1 else ' has'} no {inputs.region} list price in the catalog and use{'' if len(other) != 1 else 's'} another region's: "
             f"{named}; override them in the workload's prices for a regional estimate"
         )
     unpriced = sorted({ln.price_key for p in platforms for ln in p.lines if ln.unpriced and ln.price_key})
