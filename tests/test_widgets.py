@@ -261,6 +261,25 @@ def test_each_slider_moves_its_input(whatif):
         s.recompute(colour=1)
 
 
+def test_labour_hours_slider_scales_every_platforms_hours(whatif):
+    """By hand: default hours msk-standard 30, msk-express 20, kafka-ec2-tiered 80, automq-byoc 20,
+    warpstream-byoc from the platform table, at $120/h; ×2 adds exactly hours × 120 to each total."""
+    wl, inputs, catalog = whatif
+    s = CostSliders(wl)
+    base = dict(s.totals)
+    hours = {p: inputs.assumptions.labor.hours(p) for p in s.platforms}
+    assert (hours["msk-standard"], hours["msk-express"], hours["kafka-ec2-tiered"]) == (30, 20, 80)
+    s.labor_hours_scale.value = 2.0
+    for p in s.platforms:
+        assert s.totals[p] == pytest.approx(base[p] + hours[p] * 120.0, rel=1e-12)
+    lab = [ln for ln in s.result.platform("msk-express").lines if ln.path == "labor" and ln.state == "steady"]
+    assert [(ln.quantity, ln.monthly_usd) for ln in lab] == [(40.0, 4800.0)]
+    assert "labour hours ×2.00" in s.table.value
+    assert s.recompute(labor_hours_scale=1.0) == _approx(base)
+    with pytest.raises(ValueError, match="labour hours scale"):
+        scenario_inputs(inputs, labor_hours_scale=11)
+
+
 def test_measured_retained_bytes_scale_until_retention_moves(store):
     con, prof = store
     wl = parse_workload(

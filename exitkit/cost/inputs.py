@@ -204,6 +204,7 @@ class CostLabor:
     hourly_rate: float = 120.0
     hours_per_month: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     hours_per_fte_month: float = HOURS_PER_FTE_MONTH
+    hours_scale: float = 1.0  # a what-if on every platform's hours (the labour slider); 1 = as stated
 
     def __post_init__(self) -> None:
         if not isinstance(self.hours_per_month, MappingProxyType):
@@ -221,6 +222,13 @@ class CostLabor:
             self.hours_per_fte_month,
         )
 
+        _check(
+            _finite_ge(self.hours_scale, 0) and self.hours_scale <= 10,
+            "labour hours scale",
+            "a factor in [0, 10]",
+            self.hours_scale,
+        )
+
     def given(self, platform: str) -> bool:
         """True when the workload names the hours for `platform` (else the platform table's default)."""
         return platform in self.hours_per_month
@@ -232,9 +240,9 @@ class CostLabor:
     def hours(self, platform: str) -> float:
         """Hours per month for `platform`: the workload's figure, else the documented default."""
         if platform in self.hours_per_month:
-            return float(self.hours_per_month[platform])
+            return float(self.hours_per_month[platform]) * self.hours_scale
         row = platforms.TABLE.get(platform)  # the table as it is now: run-time registrations too
-        return row.labor_hours_per_month if row else 0.0
+        return (row.labor_hours_per_month if row else 0.0) * self.hours_scale
 
 
 @dataclass(frozen=True)

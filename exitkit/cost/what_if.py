@@ -16,13 +16,15 @@ def what_if(
     retention_days: float | None = None,
     zone_aware_share: float | None = None,
     growth_years: float = 0,
+    labor_hours_scale: float | None = None,
 ) -> CostInputs:
     """`inputs` moved by one or more what-if knobs: the one set of scaling rules that the notebook
     sliders, the report's scenario sliders, the scenario grid and the projection all use.
 
     Write rate, peak and measured retained bytes scale by `write_multiplier` × (1 + growth per
     year)^`growth_years`; a retention other than the base drops measured retained bytes (the
-    model then keeps write × retention); fan-out and zone-aware share replace the base.
+    model then keeps write × retention); fan-out and zone-aware share replace the base;
+    `labor_hours_scale` multiplies every platform's operating hours (stated or default).
     """
     t, a = inputs.traffic, inputs.assumptions
     factor = write_multiplier * (1 + a.growth_per_year) ** growth_years
@@ -37,4 +39,6 @@ def what_if(
         retention_s=t.retention_s if same_retention else retention_s,
     )
     assumptions = a if zone_aware_share is None else replace(a, zone_aware_consumers=zone_aware_share)
+    if labor_hours_scale is not None:
+        assumptions = replace(assumptions, labor=replace(a.labor, hours_scale=labor_hours_scale))
     return replace(inputs, traffic=traffic, assumptions=assumptions)

@@ -40,7 +40,15 @@ e = html.escape
 # --- topic picker -----------------------------------------------------------------------
 
 
-SLIDERS = ("write_multiplier", "fan_out", "retention_days", "zone_aware_share", "vendor_discount", "growth_years")
+SLIDERS = (
+    "write_multiplier",
+    "fan_out",
+    "retention_days",
+    "zone_aware_share",
+    "vendor_discount",
+    "growth_years",
+    "labor_hours_scale",
+)
 
 
 def _figure_widget(fig: go.Figure):
@@ -119,6 +127,10 @@ class CostSliders:
         self.growth_years = w.IntSlider(
             value=0, min=0, max=5, description=f"growth years (+{a.growth_per_year:.0%}/y)", style=style, layout=lay
         )
+        self.labor_hours_scale = w.FloatSlider(
+            value=1.0, min=0.0, max=3.0, step=0.05, description=f"labour hours × (${a.labor.hourly_rate:,.0f}/h)",
+            readout_format=".2f", style=style, layout=lay,
+        )  # fmt: skip
         self.reset_button = w.Button(description="Reset", icon="undo")
         self.table = w.HTML()
         self._base_values = self.values()
@@ -156,6 +168,7 @@ class CostSliders:
             retention_days=v["retention_days"],
             zone_aware_share=v["zone_aware_share"],
             growth_years=v["growth_years"],
+            labor_hours_scale=v["labor_hours_scale"],
         )
         d = float(v["vendor_discount"])
         cat = self._catalogs.get(d)
@@ -171,7 +184,8 @@ class CostSliders:
 
     def recompute(self, **values: float) -> dict[str, float]:
         """Set any of the sliders (write_multiplier, fan_out, retention_days, zone_aware_share,
-        vendor_discount, growth_years), recompute once, return {platform: monthly total USD}."""
+        vendor_discount, growth_years, labor_hours_scale), recompute once, return {platform: monthly
+        total USD}."""
         unknown = set(values) - set(SLIDERS)
         if unknown:
             raise TypeError(f"unknown sliders {sorted(unknown)}; expected some of {', '.join(SLIDERS)}")
@@ -258,7 +272,7 @@ class CostSliders:
         state = (
             f"write ×{v['write_multiplier']:.2f}, fan-out {v['fan_out']:.2f}, retention {v['retention_days']:.2f} d, "
             f"zone-aware {v['zone_aware_share']:.0%}, vendor discount {v['vendor_discount']:.0%}, "
-            f"growth {v['growth_years']} y"
+            f"growth {v['growth_years']} y, labour hours ×{v['labor_hours_scale']:.2f}"
         )
 
         rows = [
