@@ -362,3 +362,31 @@ def test_totals_html_escapes_and_resolve_path():
     assert "<script>" not in out and "&lt;script&gt;x&lt;/script&gt; (today)" in out
     assert "$1,234" in out or "$1,235" in out
     assert resolve_path("data/workloads/telemetry.yaml").is_file()
+
+
+def test_report_sweeps_move_labour_growth_and_discount_from_the_base(whatif):
+    """The report's kernel-free sliders: each new sweep moves one knob, the rest at base.
+    By hand: operating hours ×2 adds hours × $120 to a platform; 2 years at 50 %/year is the
+    write rate × 2.25; a vendor discount of 30 % (base 10 %) is the catalog with that discount."""
+    from exitkit.cost.analysis import scenario_sweeps
+
+    wl, inputs, catalog = whatif
+    rows = pd.DataFrame(scenario_sweeps(inputs, catalog, list(wl.candidates)))
+    base = {"write_multiplier": 1.0, "fan_out": 3.0, "retention_days": 3.0,
+            "zone_aware_share": inputs.assumptions.zone_aware_consumers,
+            "labor_hours_scale": 1.0, "growth_years": 0, "vendor_discount": 0.1}  # fmt: skip
+    at = lambda **kv: rows[  # noqa: E731
+        pd.concat([rows[k] == v for k, v in {**base, **kv}.items()], axis=1).all(axis=1)
+    ].set_index("platform")["monthly_usd"]
+    b = at()
+    assert list(b.index) == list(dict.fromkeys(b.index))  # one row per platform at the base state
+    assert b.to_dict() == _approx(_expect(inputs, catalog, wl))
+    lab = at(labor_hours_scale=2.0)
+    for p in b.index:
+        assert lab[p] == pytest.approx(b[p] + inputs.assumptions.labor.hours(p) * 120.0, rel=1e-12)
+    grown = scenario_inputs(inputs, write_multiplier=2.25)
+    assert at(growth_years=2).to_dict() == _approx(
+        evaluate(grown, catalog, list(wl.candidates), migration=False).totals()
+    )
+    cat30 = load_catalog(overrides={**price_overrides(wl), "discount.vendor": 0.3})
+    assert at(vendor_discount=0.3).to_dict() == _approx(_expect(inputs, cat30, wl))

@@ -30,7 +30,8 @@ PATH_LABELS = {
 SCENARIO_RESERVED = ("platform", "name", "monthly_usd")
 SCENARIO_LABELS = {
     "write_multiplier": "Write rate ×", "fan_out": "Read fan-out", "retention_days": "Retention (days)",
-    "zone_aware_share": "Zone-aware consumers (share)",
+    "zone_aware_share": "Zone-aware consumers (share)", "labor_hours_scale": "Operating hours ×",
+    "growth_years": "Years of traffic growth", "vendor_discount": "Vendor discount (share)",
 }  # fmt: skip
 
 

@@ -225,13 +225,18 @@ def scenario_sweeps(
     fan_outs: Sequence[float] | None = None,
     retention_days: Sequence[float] | None = None,
     zone_aware_shares: Sequence[float] = (0.0, 0.5, 1.0),
+    labor_hours_scales: Sequence[float] = (0.5, 1.0, 1.5, 2.0, 3.0),
+    growth_years: Sequence[float] = (0, 1, 2, 3),
+    vendor_discounts: Sequence[float] = (0.0, 0.1, 0.2, 0.3),
 ) -> list[dict]:
     """One-at-a-time sweeps around the workload's own values, for kernel-free report sliders.
 
     Each parameter moves through its values with every other parameter at the workload's base
     (write ×1, measured fan-out, measured retention, the workload's zone-aware share); the base
     value is always among the steps. Rows: write_multiplier, fan_out, retention_days,
-    zone_aware_share, platform, monthly_usd (steady + abnormal, no migration). Far cheaper than
+    zone_aware_share, labor_hours_scale (every platform's operating hours ×), growth_years (traffic
+    grown at the workload's growth per year), vendor_discount (negotiated discount on vendor lines),
+    platform, monthly_usd (steady + abnormal, no migration). Far cheaper than
     the full `scenario_grid` (Σ values, not Π values, evaluations).
     """
     t, a = inputs.traffic, inputs.assumptions
@@ -240,12 +245,18 @@ def scenario_sweeps(
         "fan_out": round(t.fan_out, 2),
         "retention_days": round(t.retention_s / DAY_S, 2),
         "zone_aware_share": float(a.zone_aware_consumers),
+        "labor_hours_scale": 1.0,
+        "growth_years": 0,
+        "vendor_discount": round(float(catalog.discounts.get("vendor", 0.0)), 4),
     }
     values = {
         "write_multiplier": list(write_multipliers),
         "fan_out": list(fan_outs or (1.0, 2.0, 3.0, 5.0, 8.0)),
         "retention_days": list(retention_days or (1.0, 3.0, 7.0, 14.0, 30.0)),
         "zone_aware_share": list(zone_aware_shares),
+        "labor_hours_scale": list(labor_hours_scales),
+        "growth_years": list(growth_years),
+        "vendor_discount": list(vendor_discounts),
     }
     for k in values:
         values[k] = sorted(set(values[k]) | {base[k]})
@@ -266,7 +277,12 @@ def scenario_sweeps(
                 # the base is shown rounded: at the base step the workload's own retention stays exact
                 retention_days=None if state["retention_days"] == base["retention_days"] else state["retention_days"],
                 zone_aware_share=state["zone_aware_share"],
+                labor_hours_scale=state["labor_hours_scale"],
+                growth_years=state["growth_years"],
             )
-            totals = evaluate(x, catalog, ids, migration=False).totals()
+            cat = catalog
+            if state["vendor_discount"] != base["vendor_discount"]:
+                cat = catalog.with_overrides({"discount.vendor": state["vendor_discount"]}, where="report slider")
+            totals = evaluate(x, cat, ids, migration=False).totals()
             rows.extend({**state, "platform": pid, "monthly_usd": totals[pid]} for pid in ids)
     return rows
