@@ -29,11 +29,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from exitkit import platforms
 from exitkit.errors import BadPrice
@@ -60,13 +60,22 @@ __all__ = [
 ]
 
 
+def _finite_non_negative(v: float) -> float:
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"value must be a finite number >= 0, got {v!r}")
+    return v
+
+
+FiniteNonNegative = Annotated[float, AfterValidator(_finite_non_negative)]
+
+
 class Price(BaseModel):
     """One catalog entry: a unit price (or a capacity/factor) with where it came from and when."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    value: float
+    value: FiniteNonNegative
     unit: str = Field(min_length=1)
     region: str = Field(min_length=1)
     source: str = Field(min_length=1)
@@ -74,13 +83,6 @@ class Price(BaseModel):
     kind: Literal["price", "limit", "factor"] = "price"
     note: str | None = None
     provider: str = ""  # file stem; filled by the loader
-
-    @field_validator("value")
-    @classmethod
-    def _finite_non_negative(cls, v: float) -> float:
-        if not math.isfinite(v) or v < 0:
-            raise ValueError(f"value must be a finite number >= 0, got {v!r}")
-        return v
 
     @property
     def unpriced(self) -> bool:
@@ -352,16 +354,9 @@ class RegionalPrice(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    value: float
+    value: FiniteNonNegative
     ref: str = Field(min_length=1)
     item: str = Field(min_length=1)
-
-    @field_validator("value")
-    @classmethod
-    def _finite_non_negative(cls, v: float) -> float:
-        if not math.isfinite(v) or v < 0:
-            raise ValueError(f"value must be a finite number >= 0, got {v!r}")
-        return v
 
 
 class _RegionalFile(BaseModel):
