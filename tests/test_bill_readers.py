@@ -130,11 +130,16 @@ def test_focus_1_2_gzip_without_usage_type_guesses_paths_and_says_so(tmp_path):
     assert _by(_totals(db)) == FOCUS_TRUTH
 
 
-def test_focus_parquet(tmp_path):
-    p = tmp_path / "focus.parquet"
+def _as_parquet(src: Path, out: Path) -> Path:
+    """The same bill as Parquet, every column text as in the CSV."""
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_csv('{FOCUS10}', header=true, all_varchar=true)) TO '{p}' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT * FROM read_csv('{src}', header=true, all_varchar=true)) TO '{out}' (FORMAT parquet)")
     con.close()
+    return out
+
+
+def test_focus_parquet(tmp_path):
+    p = _as_parquet(FOCUS10, tmp_path / "focus.parquet")
     db = tmp_path / "s.duckdb"
     (rep,) = ingest([p], db, bill=TAG, progress=False)
     assert rep.format == "focus"
@@ -227,10 +232,7 @@ def test_cur2_csv_and_parquet_hand_worked(tmp_path):
     (rep,) = ingest([p], db, bill=TAG, progress=False)
     assert rep.format == "aws-cur2"
     _check_cur(db)
-    pq = tmp_path / "cur2.parquet"
-    con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_csv('{p}', header=true, all_varchar=true)) TO '{pq}' (FORMAT parquet)")
-    con.close()
+    pq = _as_parquet(p, tmp_path / "cur2.parquet")
     db2 = tmp_path / "s2.duckdb"
     (rep,) = ingest([pq], db2, bill=TAG, progress=False)
     assert rep.format == "aws-cur2"

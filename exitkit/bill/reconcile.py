@@ -18,7 +18,6 @@ import pandas as pd
 
 from exitkit.bill.allocate import actual_by_path, has_bills, hours_in
 from exitkit.cost.adapter import WorkloadCost, workload_cost
-from exitkit.cost.evaluate import bill_payee
 from exitkit.errors import ExitkitError
 from exitkit.platforms import PATHS
 from exitkit.profile.topics import topic_profile
@@ -95,7 +94,7 @@ def modelled(con: duckdb.DuckDBPyConnection, cluster: str, profile_df: pd.DataFr
         return None
     # like for like: a Confluent bill holds Confluent's lines (payee vendor); the cloud's part of a
     # Confluent cluster (PrivateLink, client cross-AZ) is on the AWS bill, on no lkc- resource
-    payee = bill_payee(platform)
+    payee = "vendor" if platform.startswith("confluent-") else "cloud"
     by_path = _model_paths(wc, platform, payee)
     if payee == "vendor":
         notes.append("modelled: Confluent's own lines only; the cloud side (PrivateLink, cross-AZ) is on the AWS bill")

@@ -15,12 +15,6 @@ from exitkit.prices import Catalog
 from exitkit.safe_output import strict_json
 
 
-def bill_payee(platform: str) -> str:
-    """Whose lines a platform's bill carries: Confluent's invoice holds the vendor's lines (its
-    cloud side is on the AWS bill, on no lkc- resource); every other platform's bill is the cloud's."""
-    return "vendor" if platform.startswith("confluent-") else "cloud"
-
-
 @dataclass(frozen=True)
 class PlatformCost:
     """One platform's lines and totals. `today` marks the workload's source platform."""
@@ -255,19 +249,17 @@ def evaluate(
             steady = sum(ln.monthly_usd for ln in lines if ln.state == "steady")
             lines += migration_lines(ctx, pid, source_steady, steady)
         out.append(PlatformCost(pid, get_platform(pid).name, lines, est.sizing, today=(pid == src)))
+    used = {ln.price_key for p in out for ln in p.lines if ln.price_key in catalog.prices}
+    fallbacks = catalog.other_region_keys(used, inputs.region)
     return CostResult(
         inputs.name,
         inputs.assumptions.month_hours,
         out,
-        warnings=_warnings(inputs, catalog, out),
+        warnings=_warnings(inputs, catalog, out, fallbacks),
         assumptions=shown_assumptions(inputs, [p.platform for p in out]),
         region=inputs.region,
-        region_fallbacks=catalog.other_region_keys(_used_keys(catalog, out), inputs.region),
+        region_fallbacks=fallbacks,
     )
-
-
-def _used_keys(catalog: Catalog, platforms: list[PlatformCost]) -> set[str]:
-    return {ln.price_key for p in platforms for ln in p.lines if ln.price_key in catalog.prices}
 
 
 def shown_assumptions(inputs: CostInputs, platform_ids: Iterable[str]) -> dict[str, Any]:
@@ -310,15 +302,18 @@ def shown_assumptions(inputs: CostInputs, platform_ids: Iterable[str]) -> dict[s
     }
 
 
-def _warnings(inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost]) -> list[str]:
-    """Things a reader must know: prices from another region, placeholders, unmodelled sources."""
+def _warnings(
+    inputs: CostInputs, catalog: Catalog, platforms: list[PlatformCost], other: list[tuple[str, str]]
+) -> list[str]:
+    """Things a reader must know: prices from another region (`other`: key, catalog region),
+    placeholders, unmodelled sources."""
     msgs = []
     msgs.extend(catalog.notes)
-    other = catalog.other_region_keys(_used_keys(catalog, platforms), inputs.region)
     if other:
         named = ", ".join(f"{k} ({region})" for k, region in other)
+        have, use = ("price has", "uses") if len(other) == 1 else ("prices have", "use")
         msgs.append(
-            f"{len(other)} price{'s have' if len(other) != 1 else ' has'} no {inputs.region} list price in the catalog and use{'' if len(other) != 1 else 's'} another region's: "
+            f"{len(other)} {have} no {inputs.region} list price in the catalog and {use} another region's: "
             f"{named}; override them in the workload's prices for a regional estimate"
         )
     unpriced = sorted({ln.price_key for p in platforms for ln in p.lines if ln.unpriced and ln.price_key})

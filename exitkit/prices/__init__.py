@@ -67,6 +67,7 @@ def _finite_non_negative(v: float) -> float:
 
 
 FiniteNonNegative = Annotated[float, AfterValidator(_finite_non_negative)]
+PriceKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 
 
 class Price(BaseModel):
@@ -74,7 +75,7 @@ class Price(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    key: PriceKey
     value: FiniteNonNegative
     unit: str = Field(min_length=1)
     region: str = Field(min_length=1)
@@ -353,7 +354,7 @@ class RegionalPrice(BaseModel):
     """One (key, region) list price: the value and the line of its source it was read from."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    key: PriceKey
     value: FiniteNonNegative
     ref: str = Field(min_length=1)
     item: str = Field(min_length=1)
