@@ -99,8 +99,9 @@ def test_index_lists_every_workload_and_links_work(browser, report_batch):
     p.page.close()
 
 
-def _expected_totals(report_batch, write_multiplier: float) -> dict[str, float]:
-    """Independently: scale the workload's write traffic and evaluate every platform."""
+def _expected_totals(report_batch, write_multiplier: float, fan_out: float | None = None, hours_scale: float = 1.0):
+    """Independently of the scenario space: scale the workload's write traffic, set the fan-out
+    and the operating-hours scale, evaluate every platform; an incomplete one has no total."""
     from exitkit.cost import evaluate
     from exitkit.cost.adapter import workload_cost
     from exitkit.store import open_store
@@ -110,7 +111,7 @@ def _expected_totals(report_batch, write_multiplier: float) -> dict[str, float]:
     wl = load_workload(WORKLOADS / "telemetry.yaml")
     with open_store(report_batch["db"]) as con:
         wc = workload_cost(wl, con)
-    t = wc.inputs.traffic
+    t, a = wc.inputs.traffic, wc.inputs.assumptions
     scaled = replace(
         wc.inputs,
         traffic=replace(
@@ -118,9 +119,12 @@ def _expected_totals(report_batch, write_multiplier: float) -> dict[str, float]:
             write_bytes_per_s=t.write_bytes_per_s * write_multiplier,
             write_peak_bytes_per_s=t.write_peak_bytes_per_s * write_multiplier,
             retained_bytes=None if t.retained_bytes is None else t.retained_bytes * write_multiplier,
+            fan_out=t.fan_out if fan_out is None else fan_out,
         ),
+        assumptions=replace(a, labor=replace(a.labor, hours_scale=hours_scale)),
     )
-    return evaluate(scaled, wc.catalog, list(wl.candidates), migration=False).totals()
+    res = evaluate(scaled, wc.catalog, list(wl.candidates), migration=False)
+    return {p.platform: round(p.total_usd) for p in res.platforms if not p.incomplete}
 
 
 def _annotation_totals(page) -> dict[str, int]:
@@ -131,28 +135,44 @@ def _annotation_totals(page) -> dict[str, int]:
     return {m[0]: int(m[1].replace(",", "")) for m in re.findall(r"([a-z0-9-]+) \$([\d,]+)", text)}
 
 
-def test_moving_a_scenario_slider_shows_the_precomputed_totals(browser, report_batch):
-    p = Page(browser, report_batch["dir"] / "telemetry.html")
-    page = p.page
-    base = _annotation_totals(page)
-    expected_base = _expected_totals(report_batch, 1.0)
-    assert base == {k: round(v) for k, v in expected_base.items()}
-    # click the "2" step of the first slider (write_multiplier), as a person would
-    group = page.locator(".js-plotly-plot .slider-group").first
+def _click_step(page, slider: int, label: str) -> None:
+    """Click a slider's step by its label, as a person would."""
+    group = page.locator(".js-plotly-plot .slider-group").nth(slider)
     group.scroll_into_view_if_needed()
-    label = group.locator(".slider-label-group text", has_text=re.compile(r"^2$")).first
+    text = group.locator(".slider-label-group text", has_text=re.compile(f"^{re.escape(label)}$")).first
     rail = group.locator("rect.slider-rail-touch-rect").first
-    lb, rb = label.bounding_box(), rail.bounding_box()
+    lb, rb = text.bounding_box(), rail.bounding_box()
     page.mouse.click(lb["x"] + lb["width"] / 2, rb["y"] + rb["height"] / 2)
     page.wait_for_timeout(500)
-    moved = _annotation_totals(page)
-    expected = {k: round(v) for k, v in _expected_totals(report_batch, 2.0).items()}
-    assert moved == expected and moved != base
-    bars = page.evaluate(
+
+
+def _bars(page) -> dict:
+    return page.evaluate(
         """() => { const g = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout.sliders||[]).length);
                    return Object.fromEntries(g.data.map(t => [t.x ? t.x : t.name, t.y]).flatMap(([x, y]) => x.map((k, i) => [k, y[i]]))); }"""
     )
-    for pid, usd in expected.items():
+
+
+def test_scenario_sliders_combine(browser, report_batch):
+    """Each slider moves its own assumption and the others stay: after write ×2, fan-out 8 and
+    operating hours ×3 the totals are those of all three at once (a direct evaluation)."""
+    p = Page(browser, report_batch["dir"] / "telemetry.html")
+    page = p.page
+    page.wait_for_timeout(300)  # the space is decoded asynchronously
+    base = _annotation_totals(page)
+    assert base == _expected_totals(report_batch, 1.0)
+    _click_step(page, 0, "2")  # write rate ×
+    moved = _annotation_totals(page)
+    assert moved == _expected_totals(report_batch, 2.0) and moved != base
+    _click_step(page, 1, "8")  # read fan-out: write ×2 stays
+    assert _annotation_totals(page) == _expected_totals(report_batch, 2.0, fan_out=8.0)
+    _click_step(page, 4, "3")  # operating hours ×: write ×2 and fan-out 8 stay
+    combined = _expected_totals(report_batch, 2.0, fan_out=8.0, hours_scale=3.0)
+    assert _annotation_totals(page) == combined
+    bars = _bars(page)
+    for pid, usd in combined.items():
         assert round(bars[pid]) == usd
+    text = page.evaluate("() => document.querySelector('.ek-scenarios .annotation-text').textContent")
+    assert "Write rate × 2" in text and "Read fan-out 8" in text and "Operating hours × 3" in text
     p.assert_clean()
     page.close()

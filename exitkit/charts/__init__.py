@@ -4,9 +4,12 @@ in the `exitkit` template. Call `pin_renderer()` once in a notebook that will be
 from exitkit.charts.cost import (
     PATH_LABELS,
     PATHS,
+    SCENARIO_LABELS,
     base_values,
+    combined_text,
     cost_by_path,
     cumulative_cost,
+    scenario_explorer,
     scenario_slider,
     scenario_text,
     tornado,
@@ -26,8 +29,8 @@ from exitkit.charts.topics import (
 )
 
 __all__ = [
-    "DEFAULT_RENDERERS", "PATH_LABELS", "PATHS", "RENDERER", "TEMPLATE",
-    "base_values", "bytes_by_topic", "bytes_unit", "cost_by_path", "cumulative_cost", "diurnal_heatmap", "diurnal_matrix",
-    "fan_out_by_topic", "pin_renderer", "rate_unit", "retention_vs_retained", "scenario_slider", "scenario_text",
+    "DEFAULT_RENDERERS", "PATH_LABELS", "PATHS", "SCENARIO_LABELS", "RENDERER", "TEMPLATE",
+    "base_values", "bytes_by_topic", "combined_text", "bytes_unit", "cost_by_path", "cumulative_cost", "diurnal_heatmap", "diurnal_matrix",
+    "fan_out_by_topic", "pin_renderer", "rate_unit", "retention_vs_retained", "scenario_explorer", "scenario_slider", "scenario_text",
     "series_stats", "tornado", "tornado_from_scenarios", "topic_rates", "workload_card",
 ]  # fmt: skip

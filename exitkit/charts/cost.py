@@ -35,7 +35,7 @@ SCENARIO_LABELS = {
 }  # fmt: skip
 
 
-def _fmt(v) -> str:
+def scenario_value(v) -> str:
     """Parameter value for labels: `3`, `0.25`, `true`."""
     if isinstance(v, bool):
         return str(v).lower()
@@ -221,7 +221,7 @@ def _platform_totals(rows: pd.DataFrame, platforms: list[str]) -> list[float | N
 
 def scenario_text(state: Mapping, platforms: list[str], totals: list[float | None]) -> str:
     """The annotation shown for one scenario: its parameters, then each platform's total."""
-    params = ", ".join(f"{SCENARIO_LABELS.get(k, k)} {_fmt(v)}" for k, v in state.items())
+    params = ", ".join(f"{SCENARIO_LABELS.get(k, k)} {scenario_value(v)}" for k, v in state.items())
     money = " · ".join(f"{p} {usd(t)}" for p, t in zip(platforms, totals, strict=True))
     return f"{params}<br>monthly total: {money}"
 
@@ -266,7 +266,7 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
                     layout_args[f"sliders[{j}].active"] = base_index[q]
             steps.append(
                 dict(
-                    method="update", label=_fmt(v),
+                    method="update", label=scenario_value(v),
                     args=[{"y": [totals], "text": [[usd(t) for t in totals]]}, layout_args, [0]],
                 )
             )  # fmt: skip
@@ -301,6 +301,69 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
     return fig
 
 
+def combined_text(state: Mapping, platforms: list[str], totals: list[float | None]) -> str:
+    """The annotation of the combined-slider chart: the state, then each platform's total
+    ("needs quote" where an unpriced line leaves it unknown). The report's script writes the
+    same text when a slider moves (exitkit/report/templates/report/scenarios.js.j2)."""
+    params = ", ".join(f"{SCENARIO_LABELS.get(k, k)} {scenario_value(v)}" for k, v in state.items())
+    money = " · ".join(
+        f"{p} {usd(t) if t is not None else 'needs quote'}" for p, t in zip(platforms, totals, strict=True)
+    )
+    return f"{params}<br>monthly total: {money}"
+
+
+def scenario_explorer(space) -> go.Figure:
+    """Monthly cost per platform with one slider per assumption that *combine*: each slider
+    moves its own assumption and the others stay where they are.
+
+    `space` is an `exitkit.cost.space.ScenarioSpace` (every combination, precomputed). A plotly
+    slider step can only set one fixed state, so the steps here do nothing themselves
+    (`method="skip"`): the report's script listens to `plotly_sliderchange` and redraws the bars
+    and the annotation from the space (the same sum as `ScenarioSpace.total`). Drawn alone
+    (no script, e.g. in JupyterLab) the chart shows the base; `notebook.CostSliders` is the
+    kernel-backed equivalent there.
+    """
+    params = list(space.values)  # slider order
+    platforms = list(space.platforms)
+    base_totals = [space.total(p) for p in platforms]
+    slider_h = 70  # px per slider, below the plot
+    margin_t, margin_b = 110, 60 + slider_h * len(params)
+    height = 430 + slider_h * len(params)
+    plot_h = height - margin_t - margin_b
+    sliders = []
+    for i, p in enumerate(params):
+        values = space.values[p]
+        sliders.append(
+            dict(
+                active=values.index(space.base[p]), name=p, x=0, len=1, xanchor="left",
+                y=-(50 + slider_h * i) / plot_h, yanchor="top", pad=dict(t=0, b=0),
+                currentvalue=dict(prefix=f"{SCENARIO_LABELS.get(p, p)}: "),
+                steps=[dict(method="skip", label=scenario_value(v), value=str(j), args=[None]) for j, v in enumerate(values)],
+            )
+        )  # fmt: skip
+    fig = new_figure(
+        title=dict(text="Monthly cost by platform: move any assumption, the others stay"),
+        yaxis=dict(title=dict(text="USD per month"), tickprefix="$", tickformat=",.0f", rangemode="tozero"),
+        height=height,
+        margin=dict(t=margin_t, b=margin_b),
+        sliders=sliders,
+        showlegend=False,
+    )
+    fig.update_yaxes(range=[0, (space.peak() or 1) * 1.15])  # fixed range: bars move, the axis does not
+    fig.add_trace(
+        go.Bar(
+            x=platforms, y=base_totals, text=[usd(t) if t is not None else "needs quote" for t in base_totals],
+            textposition="outside", marker=dict(color=[COLORWAY[i % len(COLORWAY)] for i in range(len(platforms))]),
+            hovertemplate="%{x}: %{text} per month<extra></extra>", name="monthly total",
+        )
+    )  # fmt: skip
+    fig.add_annotation(
+        name="scenario_total", text=combined_text(space.base, platforms, base_totals), xref="paper", yref="paper",
+        x=0, y=1.0, xanchor="left", yanchor="bottom", align="left", showarrow=False,
+    )  # fmt: skip
+    return fig
+
+
 def tornado_from_scenarios(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> pd.DataFrame:
     """Tornado input from one-at-a-time scenarios: per (platform, parameter) the monthly total
     at the parameter's lowest and highest swept value, others at base."""
@@ -314,7 +377,7 @@ def tornado_from_scenarios(scenarios_df: pd.DataFrame, base: Mapping | None = No
             rows.append(
                 dict(
                     platform=platform, assumption=p, base_usd=at.get(base[p]), low_usd=at.get(lo),
-                    high_usd=at.get(hi), low_label=f"{p}={_fmt(lo)}", high_label=f"{p}={_fmt(hi)}",
+                    high_usd=at.get(hi), low_label=f"{p}={scenario_value(lo)}", high_label=f"{p}={scenario_value(hi)}",
                 )
             )  # fmt: skip
     return pd.DataFrame(rows)

@@ -66,7 +66,7 @@ class Lines:
         """Add `quantity` × catalog price `key` (less `payee`'s discount); a zero quantity adds nothing."""
         if quantity <= 0:
             return
-        price = self.catalog.unit_price(key, payee)
+        price, source, unpriced, region = self.catalog.line_terms(key, payee)
         self.lines.append(
             CostLine(
                 state=state,
@@ -77,11 +77,11 @@ class Lines:
                 unit_price=price,
                 monthly_usd=quantity * price,
                 payee=payee,
-                source=self.catalog.source(key, payee),
+                source=source,
                 price_key=key,
                 note=note,
-                unpriced=self.catalog.is_unpriced(key),
-                region=self.catalog.get(key).region,
+                unpriced=unpriced,
+                region=region,
             )
         )
 

@@ -146,6 +146,15 @@ class Catalog:
             text += f"; less {d:.0%} negotiated {payee} discount"
         return text
 
+    def line_terms(self, key: str, payee: str) -> tuple[float, str, bool, str | None]:
+        """(unit price, source, unpriced, region) of a line priced by `key` and paid to `payee`:
+        one memo lookup per cost line (models build hundreds per evaluation)."""
+        memo = ("line", key, payee)
+        if memo not in self._memo:
+            self._memo[memo] = (self.unit_price(key, payee), self.source(key, payee), self.is_unpriced(key),
+                                self.get(key).region)  # fmt: skip
+        return self._memo[memo]
+
     def is_unpriced(self, key: str) -> bool:
         """True when `key` is a placeholder price (no published rate) that no override has replaced."""
         return self.get(key).unpriced and key not in self.overridden

@@ -10,18 +10,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import plotly.io as pio
 from IPython.display import HTML
+from markupsafe import Markup
 
-from exitkit.charts import PATH_LABELS, cost_by_path, cumulative_cost, scenario_slider
+from exitkit.charts import PATH_LABELS, SCENARIO_LABELS, cost_by_path, cumulative_cost, scenario_explorer
+from exitkit.charts.cost import scenario_value
 from exitkit.cost.adapter import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
-from exitkit.cost.analysis import project, scenario_sweeps
+from exitkit.cost.analysis import project
 from exitkit.cost.cash_flow import projection_rows
+from exitkit.cost.space import scenario_space
 from exitkit.demo import resolve_workload
 from exitkit.errors import ExitkitError
 from exitkit.plan import build_plan, plan_tables
 from exitkit.prices import catalog_frame
 from exitkit.profile.topics import topic_profile
-from exitkit.report.present import show, table_view
+from exitkit.report.present import packed_json, show, table_view
 from exitkit.report.words import DECISION_TEXT, GATE_TEXT, STATUS_WORD
 from exitkit.store import open_store
 from exitkit.units import human_bytes, human_rate
@@ -421,13 +425,25 @@ def cost_drivers(ctx: ReportContext) -> HTML:
     return show("drivers.html.j2", items=items)
 
 
-def scenarios_figure(ctx: ReportContext):
-    """Plotly-native sliders over precomputed one-at-a-time scenarios (work without a kernel)."""
+SCENARIO_DIV = "ek-scenarios"
 
-    base_days = ctx.cost.inputs.traffic.retention_s / 86400
-    retention = sorted({1.0, 3.0, 7.0, 14.0, 30.0} | {round(base_days * k, 2) for k in (2, 5, 10)})  # up to 10×
-    rows = scenario_sweeps(ctx.cost.inputs, ctx.cost.catalog, list(ctx.workload.candidates), retention_days=retention)
-    return scenario_slider(pd.DataFrame(rows))
+
+def scenarios_figure(ctx: ReportContext) -> HTML:
+    """Sliders over every combination of seven assumptions (exitkit.cost.space), precomputed: each
+    moves its own assumption and the others stay, offline, with no kernel. Retention goes up to
+    10× the measured value."""
+    space = scenario_space(ctx.cost.inputs, ctx.cost.catalog, list(ctx.workload.candidates))
+    data = {
+        **space.to_dict(),
+        "div_id": SCENARIO_DIV,
+        "labels": {p: SCENARIO_LABELS.get(p, p) for p in space.values},
+        "step_labels": {p: [scenario_value(v) for v in vs] for p, vs in space.values.items()},
+    }
+    figure = pio.to_html(
+        scenario_explorer(space), include_plotlyjs=False, include_mathjax=False, full_html=False,
+        div_id=SCENARIO_DIV, default_width="100%", validate=False,
+    )  # fmt: skip
+    return show("scenarios.html.j2", figure=Markup(figure), space_packed=packed_json(data, "scenario space"))
 
 
 def cost_lines_tables(ctx: ReportContext) -> HTML:

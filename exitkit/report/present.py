@@ -9,6 +9,8 @@ lists are joined. Jinja autoescaping escapes every text.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import math
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from markupsafe import Markup, escape
 
 from exitkit.report.export import TEMPLATES
 from exitkit.report.words import STATUS_WORD
+from exitkit.safe_output import strict_json
 
 UNKNOWN = "—"
 
@@ -114,6 +117,20 @@ def render(template: str, **data) -> str:
     if _ENV is None:
         _ENV = environment()
     return _ENV.get_template(template).render(**data)
+
+
+def script_json(data, where: str) -> str:
+    """`data` as JSON safe inside `<script type="application/json">`: valid JSON only (NaN → null,
+    infinity refused) and no `<`, `>` or `&` that could end the script element early."""
+    text = strict_json(data, where, separators=(",", ":"), ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def packed_json(data, where: str) -> str:
+    """`data` as gzip-compressed JSON in base64, for a large embedded data set (a report stays
+    under its size budget): the page decodes it with the browser's own `DecompressionStream`."""
+    raw = strict_json(data, where, separators=(",", ":"), ensure_ascii=True).encode()
+    return base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode("ascii")
 
 
 def show(template: str, **data) -> HTML:
