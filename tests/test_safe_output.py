@@ -57,7 +57,12 @@ def test_workbook_and_costs_csv_hold_text_not_formulas(tmp_path):
     kit_formula = re.compile(
         r"=(Inputs!\$B\$\d+|E\d+\*G\d+|SUMIFS\(Lines!.*|D\d+\+E\d+|\(1\+growth_per_year\)\^\(B\d+-1\)|D\d+\*12\+E\d+"
         r"|F\d+(\+G\d+)?|Totals![FG]\d+|B\d+-B\d+|IF\(B\d+>0,MAX\(1,ROUNDUP\(B\d+/B\d+,0\)\),\"never\"\)"
-        r"|Projection!G\d+-Projection!G\d+|Totals!G\d+)"
+        r"|Projection!G\d+-Projection!G\d+|Totals!G\d+"
+        # Projection over Model, Cash flow (issue 16): the model's total at the growth factor, month rows
+        r"|MATCH\(C\d+,Model!\$A\$\d+:\$A\$\d+,1\)|IF\(C\d+=INDEX\(Model!\$A\$\d+:\$A\$\d+,D\d+\),INDEX\(Model!.*"
+        r"|E\d+|G\d+(\+H\d+)?|SUMIFS\('Cash flow'!.*|ROUNDUP\(B\d+/12,0\)|MAX\(0,MIN\(1,dual_run_months-\(B\d+-1\)\)\)"
+        r"|INDEX\(Projection!\$F\$\d+:\$F\$\d+,C\d+\)(\+G\d+)?|IF\(dual_run_months>0,.*|E\d+-F\d+|H\d+(\+I\d+)?"
+        r"|IF\(OR\(I\d+>0\.000000001(,J\d+=1)?\),1,0\)|IF\(SUM\('Cash flow'!.*|SUM\('Cash flow'!.*|SUMPRODUCT\('Cash flow'!.*)"
     )
     for ws in book.worksheets:
         for row in ws.iter_rows():

@@ -9,9 +9,17 @@ Sheets:
 - **Totals** — per platform: steady, abnormal (monthly) and migration (one-time) as `SUMIFS` over
   Lines; total = steady + abnormal. A total resting on an unpriced line reads "needs quote" (the
   line's price cell on Inputs is empty), never a number.
-- **Projection** — per platform and year: the growth factor from the growth input, the modelled
-  monthly total at that traffic and the year's cash flow (dual run and migration in year 1; both
-  re-sized by exitkit at grown traffic, values), and the running cumulative as formulas.
+- **Projection** — per platform and year: the growth factor `=(1+growth_per_year)^(year−1)`, the
+  model's monthly total at that factor (interpolated in Model: exact at its rows, which hold every
+  factor of the workload's own growth), today's on an actual baseline scaled from the bill, and
+  the year's cash-flow sum and running cumulative over Cash flow. Change the growth input and the
+  projection, the cash flow and the Summary's payback follow.
+- **Model** — exitkit's monthly total per platform at traffic × factor (0.25 … past the last
+  year's factor): re-sized at each factor, so values, not formulas (sizing is a step function).
+- **Cash flow** — per fully priced candidate, month by month through the dual run and 36 months
+  after: today, candidate (its run plus the one-time migration spread over `dual_run_months`),
+  saving, cumulative saving and whether it has paid back; the Summary's payback month, 3-year
+  saving and NPV (at `discount_rate`) are formulas over it (`exitkit/cost/cash_flow.py`'s rules).
 
 Cells with text from users (titles, items) go through `safe_cell`, so nothing becomes a formula
 that the kit did not write.
@@ -19,6 +27,7 @@ that the kit did not write.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -27,6 +36,9 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 
 from exitkit.cost.adapter import NEEDS_QUOTE, lines_frame
+from exitkit.cost.cash_flow import THREE_YEARS
+from exitkit.cost.evaluate import evaluate
+from exitkit.cost.what_if import what_if
 from exitkit.prices import catalog_frame
 from exitkit.safe_output import safe_cell
 
@@ -71,6 +83,19 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
             _name(wb, key, "Inputs", f"$B${inputs.max_row}")
             if key in ("growth_per_year", "storage_headroom", "broker_utilization"):
                 inputs.cell(row=inputs.max_row, column=2).number_format = "0.0%"
+    extra = [
+        ("discount_rate", a.discount_rate, "per year", "0.0%", "workload assumptions (default 7 %: OMB Circular A-94)"),
+        ("dual_run_months", a.migration.dual_run_months, "months", "0.0", "workload assumptions.migration"),
+    ]
+    if ctx.result.baseline == "actual" and ctx.result.allocation is not None:
+        extra.append(
+            ("today_actual_usd", ctx.result.today_usd(), "USD per month", USD,
+             "the ingested bill allocated to this workload plus its unbilled modelled lines (exitkit bill)")
+        )  # fmt: skip
+    for key, value, unit, fmt, source in extra:
+        inputs.append([key.replace("_", " "), value, unit, key, None, None, source])
+        _name(wb, key, "Inputs", f"$B${inputs.max_row}")
+        inputs.cell(row=inputs.max_row, column=2).number_format = fmt
     lines = lines_frame(ctx.result)
     catalog = catalog_frame(ctx.cost.catalog, ctx.result.price_keys()).set_index("key")
     price_row: dict[tuple, int] = {}
@@ -175,48 +200,172 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
             ]
         )
 
-    # Projection: growth factor from the input; annual and cumulative as formulas
-    _header(
-        proj_ws,
-        [
-            "platform",
-            "year",
-            "growth_factor",
-            "modelled_monthly_usd",
-            "one_time_usd",
-            "annual_usd_cash_flow",
-            "cumulative_usd",
-        ],
-        [22, 8, 14, 22, 16, 16, 18],
-    )
-    cum_row: dict[tuple[str, int], int] = {}
-    rows = sorted(ctx.projection, key=lambda x: (x["platform"], x["year"]))
-    for x in rows:
-        r = proj_ws.max_row + 1
-        pid, year = x["platform"], x["year"]
-        prev = cum_row.get((pid, year - 1))
-        known = not x.get("incomplete")  # a figure on an unpriced line stays empty, never a number
-        proj_ws.append(
-            [
-                pid, year, f"=(1+growth_per_year)^(B{r}-1)", float(x["monthly_usd"]) if known else None,
-                float(x["one_time_usd"]) if known else NEEDS_QUOTE, float(x["annual_usd"]) if known else NEEDS_QUOTE,
-                (f"=F{r}" + (f"+G{prev}" if prev else "")) if known else NEEDS_QUOTE,
-            ]
-        )  # fmt: skip
-        if known:
-            cum_row[(pid, year)] = r
-        proj_ws.cell(row=r, column=3).number_format = "0.000"
-        for col in (4, 5, 6, 7):
-            proj_ws.cell(row=r, column=col).number_format = USD
-    proj_ws.auto_filter.ref = f"A1:G{proj_ws.max_row}"
-
-    _summary(summary, ctx, decision, total_row, cum_row)
+    years, blocks = _projection_and_cash_flow(wb, ctx, proj_ws, total_row)
+    _summary(summary, ctx, decision, total_row, blocks)
     wb.save(path)
     return path
 
 
-def _summary(ws, ctx, d: dict, total_row: dict[str, int], cum_row: dict[tuple[str, int], int]) -> None:
-    """The first screen, with the money as formulas over Totals and Projection."""
+def model_factors(growth: float, years: int) -> list[float]:
+    """Traffic factors of the Model sheet: a 0.05 grid from 0.25 up past the largest yearly factor
+    (coarser when growth is extreme: at most ~200 rows), plus every (1 + g)^(y−1) exactly."""
+    exact = [(1 + growth) ** (y - 1) for y in range(1, years + 1)]
+    top = max(4.0, max(exact) * 1.1)
+    step = max(0.05, round((top - 0.25) / 200, 2))
+    grid = [round(0.25 + step * i, 6) for i in range(int((top - 0.25) / step) + 2)]
+    out = sorted(set(exact))
+    for g in grid:
+        if not any(math.isclose(g, e, rel_tol=1e-9) for e in out):
+            out.append(g)
+    return sorted(out)
+
+
+def _projection_and_cash_flow(wb, ctx, proj_ws, total_row: dict[str, int]):
+    """Model, Projection and Cash flow sheets; returns (years, {candidate: its Cash flow rows})."""
+    res, inputs = ctx.result, ctx.cost.inputs
+    a = inputs.assumptions
+    flows = res.cash_flows
+    horizon = len(next(iter(flows.values())).months) if flows else THREE_YEARS
+    years = max(3, math.ceil(horizon / 12))
+    today = next((p for p in res.platforms if p.today), None)
+    ids = [p.platform for p in res.platforms]
+
+    # Model: exitkit's monthly total at each traffic factor (re-sized there: values, a step function)
+    model = wb.create_sheet("Model")
+    factors = model_factors(a.growth_per_year, years)
+    model.append(
+        [
+            "Monthly total (steady + abnormal) at traffic × factor, from exitkit's model: brokers, "
+            "units and storage are re-sized at each factor (a step function no formula reproduces), "
+            "so these are values; Projection interpolates between rows for a growth the table does not "
+            "hold. Unit prices edited on Inputs change year 1 (Lines), not this table: re-run exitkit report."
+        ]
+    )
+    model.cell(row=1, column=1).alignment = Alignment(wrap_text=False)
+    model.append(["traffic_factor", *ids])
+    for i in range(1, len(ids) + 2):
+        c = model.cell(row=2, column=i)
+        c.font, c.fill = HEAD, HEAD_FILL
+        model.column_dimensions[get_column_letter(i)].width = 14 if i == 1 else 22
+    model.freeze_panes = "B3"
+    first = 3
+    for f in factors:
+        res_f = evaluate(what_if(inputs, write_multiplier=f), ctx.cost.catalog, ids, migration=False)
+        model.append([f, *(NEEDS_QUOTE if p.monthly_incomplete else p.total_usd for p in res_f.platforms)])
+        for col in range(2, len(ids) + 2):
+            model.cell(row=model.max_row, column=col).number_format = USD
+    last = model.max_row
+    col_of = {pid: get_column_letter(i + 2) for i, pid in enumerate(ids)}
+    fac = f"Model!$A${first}:$A${last}"
+
+    def interp(pid: str, r: int) -> str:
+        """Linear interpolation of pid's Model column at this row's factor (C), row found in D."""
+        c = col_of[pid]
+        at = lambda k: f"INDEX(Model!${c}${first}:${c}${last},D{r}{k})"  # noqa: E731
+        fa = lambda k: f"INDEX({fac},D{r}{k})"  # noqa: E731
+        return (
+            f"=IF(C{r}=INDEX({fac},D{r}),{at('')},{at('')}+(C{r}-{fa('')})*({at('+1')}-{at('')})/({fa('+1')}-{fa('')}))"
+        )
+
+    # Projection: per platform and year, the growth factor from the input, the model's monthly total
+    # there, and the year's cash-flow sum and running cumulative (from the Cash flow sheet)
+    _header(
+        proj_ws,
+        ["platform", "year", "growth_factor", "model_row", "modelled_monthly_usd", "monthly_usd", "annual_usd",
+         "cumulative_usd"],
+        [22, 8, 14, 11, 22, 16, 16, 18],
+    )  # fmt: skip
+    actual = res.baseline == "actual" and res.allocation is not None
+    order = ([today.platform] if today is not None else []) + [p.platform for p in res.platforms if not p.today]
+    proj_first: dict[str, int] = {}
+    complete = {p.platform: not p.monthly_incomplete for p in res.platforms}
+    for pid in order:
+        proj_first[pid] = proj_ws.max_row + 1
+        for year in range(1, years + 1):
+            r = proj_ws.max_row + 1
+            known = complete[pid]
+            y1 = proj_first[pid]
+            if not known:
+                monthly = modelled = NEEDS_QUOTE
+            else:
+                modelled = interp(pid, r)
+                monthly = (
+                    f"=IF(E{y1}>0,today_actual_usd*E{r}/E{y1},today_actual_usd*C{r})"
+                    if (actual and today is not None and pid == today.platform)
+                    else f"=E{r}"
+                )
+            proj_ws.append(
+                [pid, year, f"=(1+growth_per_year)^(B{r}-1)", f"=MATCH(C{r},{fac},1)", modelled, monthly, None, None]
+            )
+            proj_ws.cell(row=r, column=3).number_format = "0.000"
+            for col in (5, 6, 7, 8):
+                proj_ws.cell(row=r, column=col).number_format = USD
+
+    # Cash flow: one block per fully priced candidate, month by month (exitkit.cost.cash_flow)
+    cf_ws = wb.create_sheet("Cash flow")
+    _header(
+        cf_ws,
+        ["platform", "month", "year", "dual_run_share", "today_usd", "candidate_usd", "one_time_usd", "saving_usd",
+         "cumulative_saving_usd", "paid_back"],
+        [22, 8, 8, 14, 16, 16, 16, 16, 20, 10],
+    )  # fmt: skip
+    blocks: dict[str, tuple[int, int]] = {}
+    if today is not None and flows:
+        t0 = proj_first[today.platform]
+        today_col = f"Projection!$F${t0}:$F${t0 + years - 1}"
+        for pid, cf in flows.items():
+            if cf.incomplete or pid not in proj_first:
+                continue
+            c0 = proj_first[pid]
+            cand_col = f"Projection!$F${c0}:$F${c0 + years - 1}"
+            b0 = cf_ws.max_row + 1
+            for m in range(1, horizon + 1):
+                r = cf_ws.max_row + 1
+                prev = r - 1 if m > 1 else None
+                cf_ws.append(
+                    [
+                        pid, m, f"=ROUNDUP(B{r}/12,0)", f"=MAX(0,MIN(1,dual_run_months-(B{r}-1)))",
+                        f"=INDEX({today_col},C{r})", f"=INDEX({cand_col},C{r})+G{r}",
+                        f"=IF(dual_run_months>0,D{r}/dual_run_months,IF(B{r}=1,1,0))*Totals!$G${total_row[pid]}",
+                        f"=E{r}-F{r}", f"=H{r}" + (f"+I{prev}" if prev else ""),
+                        f"=IF(OR(I{r}>0.000000001" + (f",J{prev}=1" if prev else "") + "),1,0)",
+                    ]
+                )  # fmt: skip
+                for col in (5, 6, 7, 8, 9):
+                    cf_ws.cell(row=r, column=col).number_format = USD
+                cf_ws.cell(row=r, column=4).number_format = "0.00"
+            blocks[pid] = (b0, cf_ws.max_row)
+    else:
+        cf_ws.append([safe_cell("no cash flow: today's platform has no cost model (the projection stands alone)")])
+    cf_ws.auto_filter.ref = f"A1:J{max(cf_ws.max_row, 2)}"
+
+    # the Projection's annual and cumulative: sums of the cash flow's months of that year
+    any_block = next(iter(blocks.values()), None)
+    for pid in order:
+        for year in range(1, years + 1):
+            r = proj_first[pid] + year - 1
+            if today is not None and pid == today.platform and any_block:
+                b0, b1 = any_block
+                proj_ws.cell(
+                    row=r, column=7, value=f"=SUMIFS('Cash flow'!$E${b0}:$E${b1},'Cash flow'!$C${b0}:$C${b1},B{r})"
+                )
+            elif pid in blocks:
+                b0, b1 = blocks[pid]
+                proj_ws.cell(
+                    row=r, column=7, value=f"=SUMIFS('Cash flow'!$F${b0}:$F${b1},'Cash flow'!$C${b0}:$C${b1},B{r})"
+                )
+            else:
+                quote = NEEDS_QUOTE if not complete[pid] else None  # an unpriced total: never a number
+                proj_ws.cell(row=r, column=7, value=quote)
+                proj_ws.cell(row=r, column=8, value=quote)
+                continue
+            proj_ws.cell(row=r, column=8, value=f"=G{r}" + (f"+H{r - 1}" if year > 1 else ""))
+    proj_ws.auto_filter.ref = f"A1:H{proj_ws.max_row}"
+    return years, blocks
+
+
+def _summary(ws, ctx, d: dict, total_row: dict[str, int], blocks: dict[str, tuple[int, int]]) -> None:
+    """The first screen, with the money as formulas over Totals and the Cash flow sheet."""
     m = d["money"]
     today, cand = m["today_platform"], d["candidate"]
     ws.column_dimensions["A"].width = 34
@@ -234,9 +383,8 @@ def _summary(ws, ctx, d: dict, total_row: dict[str, int], cum_row: dict[tuple[st
         if fmt:
             ws.cell(row=ws.max_row, column=2).number_format = fmt
 
-    years = max((y for (_, y) in cum_row), default=0)
     if m["today_baseline"] == "actual":  # the allocated bill (exitkit bill), not a model total
-        row("Today, per month", m["today_monthly_usd"], USD0)
+        row("Today, per month", "=today_actual_usd", USD0)
         ws.cell(row=ws.max_row, column=3, value="actual bill, allocated (exitkit bill)")
     elif today in total_row:
         row("Today, per month", f"=Totals!F{total_row[today]}", USD0)
@@ -244,15 +392,23 @@ def _summary(ws, ctx, d: dict, total_row: dict[str, int], cum_row: dict[tuple[st
         row("Candidate, per month", f"=Totals!F{total_row[cand]}", USD0)
         if "Today, per month" in fields:
             row("Monthly saving", f"=B{fields['Today, per month']}-B{fields['Candidate, per month']}", USD0)
-        row("One-time migration", d["money"]["one_time_usd"], USD0)  # the cash flow's (dual run + tool)
-        m_pay = d["money"]["payback"]
-        row("Pays back in month", d["money"]["payback_month"] if d["money"]["payback_month"] else (m_pay or "never"))
-        if (today, years) in cum_row and (cand, years) in cum_row:
+        row("One-time migration", f"=Totals!G{total_row[cand]}", USD0)  # only what the move adds
+        if cand in blocks:
+            b0, b1 = blocks[cand]
+            n = b1 - b0 + 1
+            paid = f"'Cash flow'!$J${b0}:$J${b1}"
+            row("Pays back in month", f'=IF(SUM({paid})=0,"never",{n}-SUM({paid})+1)')
+            ws.cell(row=ws.max_row, column=3, value="first month the cumulative saving is above 0 (Cash flow)")
+            last36 = b0 + min(n, THREE_YEARS) - 1
+            row("3-year saving", f"=SUM('Cash flow'!$H${b0}:$H${last36})", USD0)
             row(
-                f"{years}-year saving",
-                f"=Projection!G{cum_row[(today, years)]}-Projection!G{cum_row[(cand, years)]}",
+                "NPV of moving",
+                f"=SUMPRODUCT('Cash flow'!$H${b0}:$H${b1}/(1+discount_rate)^('Cash flow'!$B${b0}:$B${b1}/12))",
                 USD0,
             )
+            ws.cell(row=ws.max_row, column=3, value="monthly savings discounted at discount_rate (Inputs)")
+        else:
+            row("Pays back in month", d["money"]["payback"] or "—")
     ws.append([])
     ws.append(["Readiness gates"])
     ws.cell(row=ws.max_row, column=1).font = HEAD
