@@ -174,5 +174,13 @@ def test_scenario_sliders_combine(browser, report_batch):
         assert round(bars[pid]) == usd
     text = page.evaluate("() => document.querySelector('.ek-scenarios .annotation-text').textContent")
     assert "Write rate × 2" in text and "Read fan-out 8" in text and "Operating hours × 3" in text
+    # the wrapped annotation stays inside the chart (it used to run off the right edge)
+    inside = page.evaluate(
+        """() => { const g = document.querySelector('#ek-scenarios');
+                   const svg = g.querySelector('svg.main-svg').getBoundingClientRect();
+                   const a = g.querySelector('.annotation-text').getBoundingClientRect();
+                   return a.right <= svg.right && a.left >= svg.left; }"""
+    )
+    assert inside
     p.assert_clean()
     page.close()

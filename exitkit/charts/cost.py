@@ -301,15 +301,26 @@ def scenario_slider(scenarios_df: pd.DataFrame, base: Mapping | None = None) -> 
     return fig
 
 
+STATE_PER_LINE, PLATFORMS_PER_LINE = 4, 3  # the annotation wraps so it never runs off the right edge
+
+
 def combined_text(state: Mapping, platforms: list[str], totals: list[float | None]) -> str:
     """The annotation of the combined-slider chart: the state, then each platform's total
-    ("needs quote" where an unpriced line leaves it unknown). The report's script writes the
-    same text when a slider moves (exitkit/report/templates/report/scenarios.js.j2)."""
-    params = ", ".join(f"{SCENARIO_LABELS.get(k, k)} {scenario_value(v)}" for k, v in state.items())
-    money = " · ".join(
-        f"{p} {usd(t) if t is not None else 'needs quote'}" for p, t in zip(platforms, totals, strict=True)
-    )
-    return f"{params}<br>monthly total: {money}"
+    ("needs quote" where an unpriced line leaves it unknown), wrapped to fit the chart's width.
+    The report's script writes the same text when a slider moves
+    (exitkit/report/templates/report/scenarios.js.j2)."""
+    said = [f"{SCENARIO_LABELS.get(k, k)} {scenario_value(v)}" for k, v in state.items()]
+    money = [f"{p} {usd(t) if t is not None else 'needs quote'}" for p, t in zip(platforms, totals, strict=True)]
+    lines = [", ".join(said[i : i + STATE_PER_LINE]) for i in range(0, len(said), STATE_PER_LINE)]
+    lines += [
+        ("monthly total: " if i == 0 else "") + " · ".join(money[i : i + PLATFORMS_PER_LINE])
+        for i in range(0, len(money), PLATFORMS_PER_LINE)
+    ]
+    return "<br>".join(lines)
+
+
+def _text_lines(n_state: int, n_platforms: int) -> int:
+    return -(-n_state // STATE_PER_LINE) + -(-n_platforms // PLATFORMS_PER_LINE)
 
 
 def scenario_explorer(space) -> go.Figure:
@@ -327,8 +338,9 @@ def scenario_explorer(space) -> go.Figure:
     platforms = list(space.platforms)
     base_totals = [space.total(p) for p in platforms]
     slider_h = 70  # px per slider, below the plot
-    margin_t, margin_b = 110, 60 + slider_h * len(params)
-    height = 430 + slider_h * len(params)
+    text_h = 18 * _text_lines(len(params), len(platforms))  # the wrapped annotation, above the plot
+    margin_t, margin_b = 64 + text_h, 60 + slider_h * len(params)  # title on top, then the text
+    height = 390 + text_h + slider_h * len(params)
     plot_h = height - margin_t - margin_b
     sliders = []
     for i, p in enumerate(params):
@@ -342,14 +354,22 @@ def scenario_explorer(space) -> go.Figure:
             )
         )  # fmt: skip
     fig = new_figure(
-        title=dict(text="Monthly cost by platform: move any assumption, the others stay"),
+        title=dict(
+            text="Monthly cost by platform: move any assumption, the others stay",
+            yref="container",
+            y=1,
+            yanchor="top",
+            pad=dict(t=12),
+        ),  # fmt: skip
         yaxis=dict(title=dict(text="USD per month"), tickprefix="$", tickformat=",.0f", rangemode="tozero"),
         height=height,
         margin=dict(t=margin_t, b=margin_b),
         sliders=sliders,
         showlegend=False,
     )
-    fig.update_yaxes(range=[0, (space.peak() or 1) * 1.15])  # fixed range: bars move, the axis does not
+    # the axis fits the state shown (the page's script refits it on every move): a fixed axis over
+    # every combination would flatten the bars to a sliver at the workload's own values
+    fig.update_yaxes(range=[0, max((t for t in base_totals if t is not None), default=1) * 1.15])
     fig.add_trace(
         go.Bar(
             x=platforms, y=base_totals, text=[usd(t) if t is not None else "needs quote" for t in base_totals],

@@ -15,7 +15,7 @@ from IPython.display import HTML
 from markupsafe import Markup
 
 from exitkit.charts import PATH_LABELS, SCENARIO_LABELS, cost_by_path, cumulative_cost, scenario_explorer
-from exitkit.charts.cost import scenario_value
+from exitkit.charts.cost import PLATFORMS_PER_LINE, STATE_PER_LINE, scenario_value
 from exitkit.cost.adapter import WorkloadCost, incomplete_platforms, lines_frame, totals_frame, workload_cost
 from exitkit.cost.analysis import project
 from exitkit.cost.cash_flow import projection_rows
@@ -438,6 +438,8 @@ def scenarios_figure(ctx: ReportContext) -> HTML:
         "div_id": SCENARIO_DIV,
         "labels": {p: SCENARIO_LABELS.get(p, p) for p in space.values},
         "step_labels": {p: [scenario_value(v) for v in vs] for p, vs in space.values.items()},
+        "state_per_line": STATE_PER_LINE,
+        "platforms_per_line": PLATFORMS_PER_LINE,
     }
     figure = pio.to_html(
         scenario_explorer(space), include_plotlyjs=False, include_mathjax=False, full_html=False,
