@@ -488,7 +488,8 @@ def patch_markdown(results: dict, path: Path) -> None:
     lines[head + 1 : head + 1] = [
         "",
         f"Report and demo rows re-measured on {stamp} (`python bench/run.py --only report,demo`, exitkit "
-        f"{results.get('exitkit', '?')}); the other rows are from the run dated above.",
+        f"{results.get('exitkit', '?')}; load average at start {results.get('load', '?')} on "
+        f"{os.cpu_count()} CPUs: the timings' ratios are within this run); the other rows are from the run dated above.",
     ]
     path.write_text("\n".join(lines) + "\n")
 
@@ -682,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
         patch = not previous.exists()
         results = {} if patch else json.loads(previous.read_text())
         results["exitkit"] = machine()["exitkit"]
+        results["load"] = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         if "profile" in blocks:
             bench_profile(results)
         if "cost" in blocks:
