@@ -68,10 +68,15 @@ def test_warpstream_fees_scale_with_compression_ratio():
     one, four = _warpstream(1), _warpstream(4)
     wg = 5 * 730 * 3600 / 1024  # 12,832.03 GiB written per month (wire bytes)
     d = 5 * 86400 / 1024  # 421.875 GiB retained
-    assert one["Uncompressed data written"].quantity == pytest.approx(wg)
-    assert four["Uncompressed data written"].quantity == pytest.approx(4 * wg)
-    assert four["Uncompressed data written"].monthly_usd == pytest.approx(4 * wg * 0.01)  # $513.28
-    assert four["Uncompressed data stored"].monthly_usd == pytest.approx(4 * d * 0.01)
+    first, above = "Uncompressed data written (first 50 TiB/month)", "Uncompressed data written (above 50 TiB/month)"
+    assert one[first].quantity == pytest.approx(wg) and above not in one
+    # 4 × 12,832.03 = 51,328.125 uncompressed GiB: 51,200 in band 1 (50 TiB), 128.125 in band 2
+    assert four[first].quantity == 51_200 and four[above].quantity == pytest.approx(4 * wg - 51_200)
+    assert four[first].quantity + four[above].quantity == pytest.approx(4 * wg)
+    # 51,200 × 0.01 + 128.125 × 0.0075 = 512 + 0.9609375 = $512.9609375 (was 4 × wg × 0.01 = $513.28
+    # at one rate; the 128.125 GiB above 50 TiB now pay 0.0025 less: −$0.3203125)
+    assert four[first].monthly_usd + four[above].monthly_usd == pytest.approx(512.9609375)
+    assert four["Uncompressed data stored (first 50 TiB)"].monthly_usd == pytest.approx(4 * d * 0.01)
     # S3 holds the compressed bytes: not scaled
     assert four["S3 storage"].quantity == pytest.approx(one["S3 storage"].quantity) == pytest.approx(d)
 

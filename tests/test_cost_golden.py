@@ -263,8 +263,9 @@ def test_warpstream_byoc_half_zone_aware(catalog):
         [
             ("steady", "Agent instance hours (m7g.large)", 3 * 730, 0.0816),
             ("steady", "WarpStream cluster fee (fundamentals)", 730 * 4, 0.1725),
-            ("steady", "Uncompressed data written", WG, 0.01),
-            ("steady", "Uncompressed data stored", D, 0.01),
+            # Fundamentals bands (50 TiB = 51,200 GiB): Wg and D are both inside band 1
+            ("steady", "Uncompressed data written (first 50 TiB/month)", WG, 0.01),
+            ("steady", "Uncompressed data stored (first 50 TiB)", D, 0.01),
             ("steady", "S3 storage", D, 0.023),
             ("steady", "S3 PUT requests (agent uploads)", 3 * 4 * 2_628_000 / 1000, 0.005),
             # each zone reads once; 256 GETs/GiB (4 MiB ranged reads) — was 4/GiB, which contradicted

@@ -38,6 +38,8 @@ def test_lines_are_quantity_times_the_price_cell_and_totals_are_sumifs(report_ba
     inputs, lines, totals = wb["Inputs"], wb["Lines"], wb["Totals"]
     csv = pd.read_csv(report_batch["dir"] / "telemetry.costs.csv")
     assert lines.max_row - 1 == len(csv)
+    # telemetry writes 123 TiB a month: WarpStream's second write band has its own Inputs price cell
+    assert {"warpstream.write_per_gib", "warpstream.write_per_gib.t2"} <= set(csv.price_key.dropna())
     # evaluate the sheet by hand: USD = quantity (E) × the Inputs price cell (G); same order as the CSV
     by = {}
     for r, row in enumerate(csv.itertuples(), start=2):

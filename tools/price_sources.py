@@ -30,6 +30,8 @@ DERIVATIONS: dict[str, str] = {
     "model.remote_read.s3_get_per_gib": "1 GiB / 4 MiB ranged GETs = 256.",
     "msk.serverless.cluster_hour": "$0.75 x 730 h = about $547/month.",
     "warpstream.cluster_15min.": "Transcribed per-15-minute rate; x 2,880 quarter-hours (30 days) gives the tier's monthly price.",
+    "warpstream.write_tier_tib.": "Band sizes as listed (first 50, next 250, 1,250, 6,250 TiB): breakpoints 50, 300, 1,550, 7,800 TiB.",
+    "warpstream.storage_tier_tib.": "Band sizes as listed (first 50, next 250, 500, 1,000 TiB): breakpoints 50, 300, 800, 1,800 TiB.",
     "automq.wal_flush_per_s": "1 / 0.25 s = 4 uploads per broker-second.",
     "automq.zone_router_flush_per_s": "1 / 0.25 s = 4 batches per broker-second (or earlier at 8 MiB).",
     "automq.network_out_per_write": "AutoMQ's 2.5 x writes less the 1 x consumer share, which exitkit adds per fan-out.",

@@ -163,6 +163,87 @@ def automq_byoc(inputs: CostInputs, catalog: Catalog) -> Estimate:
 # ------------------------------------------------------------------ warpstream-byoc
 
 
+# Price bands each WarpStream cluster tier lists for uncompressed GiB written and stored
+# (API-Evangelist transcription of https://www.warpstream.com/pricing,
+# github.com/api-evangelist/warpstream@a15b7c86fff7da0ae6f29ceb14035beb8002935f
+# plans/warpstream-plans-pricing.yml [S/U]): Dev lists the first 50 TiB only, Fundamentals the
+# first 50 and the next 250 TiB, Pro five bands. A tier's last listed rate applies to everything
+# above its last band [I]: Dev's $0.01 to all its volume, Fundamentals' band 2 above 300 TiB too.
+WARPSTREAM_BANDS = {"dev": 1, "fundamentals": 2, "pro": 5}
+WARPSTREAM_SIZED_BANDS = 4  # bands with a size in the catalog (`<size_key>.t1` to `.t4`); band 5 is open
+TIB_GIB = 1024.0
+
+
+def warpstream_bands(catalog: Catalog, tier: str, price_key: str, size_key: str) -> list[tuple[float, float, str]]:
+    """(first GiB, end GiB, price key) per band `tier` is billed in; the last band is open (end inf).
+
+    Band 1 is priced by `price_key`, band k > 1 by `<price_key>.t<k>`; band k's size is the limit
+    `<size_key>.t<k>` in TiB (1 TiB = 1,024 GiB). Sizes come from the catalog, so an override
+    moves the breakpoints.
+    """
+    n = WARPSTREAM_BANDS[tier]
+    out = []
+    lo = 0.0
+    for k in range(1, n + 1):
+        key = price_key if k == 1 else f"{price_key}.t{k}"
+        hi = lo + catalog.value(f"{size_key}.t{k}") * TIB_GIB if k < n else math.inf
+        out.append((lo, hi, key))
+        lo = hi
+    return out
+
+
+def _num(v: float) -> str:
+    return f"{v:,.1f}".removesuffix(".0")
+
+
+def _band_label(lo: float, hi: float, per: str) -> str:
+    if lo == 0 and hi == math.inf:
+        return ""
+    if lo == 0:
+        return f" (first {hi / TIB_GIB:,g} TiB{per})"
+    if hi == math.inf:
+        return f" (above {lo / TIB_GIB:,g} TiB{per})"
+    return f" ({lo / TIB_GIB:,g}–{hi / TIB_GIB:,g} TiB{per})"
+
+
+def _warpstream_banded(
+    out: Lines,
+    ctx: Ctx,
+    path: str,
+    item: str,
+    quantity: float,
+    basis: str,
+    price_key: str,
+    size_key: str,
+) -> None:
+    """One vendor line per price band the monthly uncompressed `quantity` reaches: the GiB in that
+    band × the band's catalog price. Bands are monthly, so `quantity` is per `month_hours` month;
+    `basis` says what it counts ("GiB written this month", "GiB-months stored")."""
+    a = ctx.inputs.assumptions
+    tier, cr = a.warpstream_tier, a.compression_ratio
+    unit = basis.split()[0]
+    per = "/month" if unit == "GiB" else ""
+    bands = warpstream_bands(ctx.catalog, tier, price_key, size_key)
+    for k, (lo, hi, key) in enumerate(bands, 1):
+        q = min(quantity, hi) - lo
+        if q <= 0:
+            break
+        note = f"compressed × compression ratio {cr:g} = {_num(quantity)} uncompressed {basis}"
+        if len(bands) > 1:
+            note += f"; GiB {_num(lo)}–{_num(lo + q)} at this band's rate"
+        listed_end = (
+            lo + ctx.catalog.value(f"{size_key}.t{k}") * TIB_GIB
+            if hi == math.inf and k <= WARPSTREAM_SIZED_BANDS
+            else math.inf
+        )
+        if quantity > listed_end:
+            note += (
+                f"; {tier} lists this rate up to {listed_end / TIB_GIB:,g} TiB and nothing above, "
+                "so exitkit applies it above too [I]"
+            )
+        out.add("steady", path, item + _band_label(lo, hi, per), q, unit, key, "vendor", note=note)
+
+
 def _warpstream_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
     c = ctx.catalog
     a = ctx.inputs.assumptions
@@ -187,24 +268,25 @@ def _warpstream_lines(ctx: Ctx, s: Sizing) -> list[CostLine]:
         "vendor",
     )
     cr = a.compression_ratio
-    out.add(
-        "steady",
+    _warpstream_banded(
+        out,
+        ctx,
         "producer_ingress",
         "Uncompressed data written",
         ctx.written_gib * cr,
-        "GiB",
+        "GiB written this month",
         "warpstream.write_per_gib",
-        "vendor",
-        note=f"wire bytes × compression ratio {cr:g}",
+        "warpstream.write_tier_tib",
     )
-    out.add(
-        "steady",
+    _warpstream_banded(
+        out,
+        ctx,
         "storage",
         "Uncompressed data stored",
         ctx.retained_gib * cr,
-        "GiB-months",
+        "GiB-months stored",
         "warpstream.storage_gib_month",
-        "vendor",
+        "warpstream.storage_tier_tib",
     )
     out.add("steady", "storage", "S3 storage", ctx.retained_gib, "GiB-months", "aws.s3.storage_gib_month", "cloud")
     _s3_requests(

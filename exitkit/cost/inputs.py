@@ -264,7 +264,8 @@ class CostAssumptions:
       uncompressed bytes (WarpStream writes and storage); 1 means "no compression" (a lower bound
       on those fees when producers compress); bounded to [1, 100].
     - `discount_rate` 0.07 a year: the cash flow's NPV (OMB Circular A-94 base case).
-    - `automq_wal` "s3" (zone routing needs S3 WAL), `warpstream_tier` "fundamentals".
+    - `automq_wal` "s3" (zone routing needs S3 WAL), `warpstream_tier` "fundamentals" (its cluster
+      fee and which write/storage price bands apply, `exitkit.cost.diskless.WARPSTREAM_BANDS`).
     """
 
     replication_factor: int = 3
