@@ -86,33 +86,6 @@ class ScenarioSpace:
             return None
         return fixed + self.labor[platform] * s["labor_hours_scale"] + vendor * (1 - s["vendor_discount"])
 
-    def peak(self) -> float:
-        """The largest total any combination reaches (a fixed chart axis)."""
-        hi_scale, lo_discount = max(self.values["labor_hours_scale"]), min(self.values["vendor_discount"])
-        out = 0.0
-        for p in self.platforms:
-            cells = [
-                f + v * (1 - lo_discount) for f, v in zip(self.fixed[p], self.vendor[p], strict=True) if f is not None
-            ]
-            if cells:
-                out = max(out, max(cells) + self.labor[p] * hi_scale)
-        return out
-
-    def sweeps(self) -> list[dict]:
-        """One-at-a-time rows (each slider through its steps, the others at base), in
-        `scenario_sweeps`'s shape: for the tornado chart, with no further evaluation."""
-        rows: list[dict] = []
-        seen: set[tuple] = set()
-        for param in PARAMS:
-            for v in self.values[param]:
-                state = {**self.base, param: v}
-                key = tuple(state[p] for p in PARAMS)
-                if key in seen:
-                    continue
-                seen.add(key)
-                rows.extend({**state, "platform": p, "monthly_usd": self.total(p, state)} for p in self.platforms)
-        return rows
-
     def to_dict(self) -> dict:
         """What the report's script reads (money rounded to cents)."""
 

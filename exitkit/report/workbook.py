@@ -200,7 +200,7 @@ def write_workbook(ctx, path: Path, decision: dict) -> Path:
             ]
         )
 
-    years, blocks = _projection_and_cash_flow(wb, ctx, proj_ws, total_row)
+    blocks = _projection_and_cash_flow(wb, ctx, proj_ws, total_row)
     _summary(summary, ctx, decision, total_row, blocks)
     wb.save(path)
     return path
@@ -220,8 +220,8 @@ def model_factors(growth: float, years: int) -> list[float]:
     return sorted(out)
 
 
-def _projection_and_cash_flow(wb, ctx, proj_ws, total_row: dict[str, int]):
-    """Model, Projection and Cash flow sheets; returns (years, {candidate: its Cash flow rows})."""
+def _projection_and_cash_flow(wb, ctx, proj_ws, total_row: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Model, Projection and Cash flow sheets; returns {candidate: (first, last) row of its Cash flow block}."""
     res, inputs = ctx.result, ctx.cost.inputs
     a = inputs.assumptions
     flows = res.cash_flows
@@ -241,7 +241,6 @@ def _projection_and_cash_flow(wb, ctx, proj_ws, total_row: dict[str, int]):
             "hold. Unit prices edited on Inputs change year 1 (Lines), not this table: re-run exitkit report."
         ]
     )
-    model.cell(row=1, column=1).alignment = Alignment(wrap_text=False)
     model.append(["traffic_factor", *ids])
     for i in range(1, len(ids) + 2):
         c = model.cell(row=2, column=i)
@@ -361,7 +360,7 @@ def _projection_and_cash_flow(wb, ctx, proj_ws, total_row: dict[str, int]):
                 continue
             proj_ws.cell(row=r, column=8, value=f"=G{r}" + (f"+H{r - 1}" if year > 1 else ""))
     proj_ws.auto_filter.ref = f"A1:H{proj_ws.max_row}"
-    return years, blocks
+    return blocks
 
 
 def _summary(ws, ctx, d: dict, total_row: dict[str, int], blocks: dict[str, tuple[int, int]]) -> None:
